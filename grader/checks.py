@@ -1,0 +1,155 @@
+"""Numerical assertions for hidden and public checks, with messages in the student's terms.
+
+Every failure raises :class:`CheckFailed` whose message names the function, the worst case
+and the numbers: ``sigmoid_grad: max abs error 3.1e-01 at x=-2 (expected 0.105, got 0.415)``.
+Only the single worst case is ever shown, never the hidden inputs in bulk.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Default tolerances per dtype: |got - expected| <= atol + rtol * |expected|.
+TOLERANCES = {
+    np.dtype(np.float64): {"rtol": 1e-6, "atol": 1e-9},
+    np.dtype(np.float32): {"rtol": 2e-4, "atol": 1e-5},
+}
+
+
+class CheckFailed(AssertionError):
+    """A check of the student's result failed; the message is for the student."""
+
+
+def tolerance(dtype) -> dict:
+    """The default ``rtol``/``atol`` for results of ``dtype`` (float64 when unknown)."""
+    return dict(TOLERANCES.get(np.dtype(dtype), TOLERANCES[np.dtype(np.float64)]))
+
+
+def fmt(value) -> str:
+    """A number as a student reads it: 4 significant digits, ``nan``/``inf`` spelled out."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return f"{value:.4g}"
+
+
+def describe_type(value) -> str:
+    """A short phrase for the type of ``value`` (``a list``, ``a numpy float64 scalar``)."""
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    if isinstance(value, np.generic):
+        return f"a numpy {value.dtype} scalar"
+    if value is None:
+        return "None (did you forget a return?)"
+    return f"a {type(value).__name__}"
+
+
+def check_array(got, *, what: str, shape: tuple, dtype=None) -> np.ndarray:
+    """Check that ``got`` is a numpy array (or numpy scalar when ``shape == ()``) of ``shape``
+    and, when given, ``dtype``; return it as an ndarray."""
+    if isinstance(got, np.generic) and shape == ():
+        got = np.asarray(got)
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"{what} returned {describe_type(got)}; expected a numpy array of shape {shape}")
+    if got.shape != tuple(shape):
+        raise CheckFailed(f"{what} returned shape {got.shape}; expected {tuple(shape)}")
+    if dtype is not None and got.dtype != np.dtype(dtype):
+        raise CheckFailed(f"{what} returned dtype {got.dtype} for {np.dtype(dtype)} input; keep the input's dtype")
+    return got
+
+
+def check_scalar(got, *, what: str) -> float:
+    """Check that ``got`` is one real number (float, numpy float or 0-d array); return it."""
+    if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "fiu":
+        return float(got)
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real):
+        raise CheckFailed(f"{what} returned {describe_type(got)}; expected one float")
+    return float(got)
+
+
+def _where(inputs: dict | None, index: tuple, shape: tuple) -> str:
+    """`` at x=-2 (index (3,))``: the inputs at ``index`` of a result of ``shape``."""
+    parts = []
+    for name, array in (inputs or {}).items():
+        array = np.asarray(array)
+        if array.shape == shape:
+            parts.append(f"{name}={fmt(array[index])}")
+    at = f" at {', '.join(parts)}" if parts else ""
+    if index:
+        at += f" (index {index})"
+    return at
+
+
+def assert_finite(got, *, what: str, inputs: dict | None = None) -> None:
+    """Fail when ``got`` holds NaN or inf; name the first such place."""
+    got = np.asarray(got, dtype=np.float64)
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+        raise CheckFailed(f"{what} returned {fmt(got[index])}{_where(inputs, index, got.shape)}; expected a finite value")
+
+
+def assert_close(got, expected, *, what: str, rtol: float, atol: float, inputs: dict | None = None) -> None:
+    """Fail unless ``|got - expected| <= atol + rtol * |expected|`` everywhere (NaN never matches).
+
+    ``inputs`` (name -> array of the same shape) lets the message say where the worst case is.
+    """
+    got64 = np.asarray(got, dtype=np.float64)
+    expected64 = np.asarray(expected, dtype=np.float64)
+    if got64.shape != expected64.shape:
+        raise CheckFailed(f"{what} returned shape {got64.shape}; expected {expected64.shape}")
+    if got64.size == 0:
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(got64 - expected64)
+        excess = error - (atol + rtol * np.abs(expected64))
+    excess = np.where(np.isnan(excess) | np.isinf(error), np.inf, excess)
+    same_inf = np.isinf(got64) & (got64 == expected64)
+    excess = np.where(same_inf, -np.inf, excess)
+    if not (excess > 0).any():
+        return
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape)) if excess.ndim else ()
+    worst = np.nanmax(np.where(same_inf, 0, error))
+    raise CheckFailed(
+        f"{what}: max abs error {worst:.1e}{_where(inputs, index, got64.shape)} "
+        f"(expected {fmt(expected64[index])}, got {fmt(got64[index])})"
+    )
+
+
+def assert_unchanged(before: np.ndarray, after: np.ndarray, *, what: str, name: str = "x") -> None:
+    """Fail when the array the student received was modified in place."""
+    if before.shape != after.shape or before.dtype != after.dtype or before.tobytes() != after.tobytes():
+        raise CheckFailed(f"{what} modified its input {name} in place; work on a copy or build a new array")
+
+
+def assert_no_warnings(warnings: list[str], *, what: str) -> None:
+    """Fail when the student's call raised warnings (overflow, division by zero, ...)."""
+    if warnings:
+        raise CheckFailed(f"{what} raised a warning: {warnings[0]}")
+
+
+def central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Elementwise derivative of an elementwise ``f`` by central differences:
+    f'(x) ≈ (f(x + eps) - f(x - eps)) / (2 eps), in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    return (np.asarray(f(x + eps), dtype=np.float64) - np.asarray(f(x - eps), dtype=np.float64)) / (2 * eps)
+
+
+def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Gradient of a scalar function ``f`` at ``x`` by central differences, one entry at a time:
+    df/dx_i ≈ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps). ``x`` is left as it was."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    flat, out = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = float(f(x))
+        flat[i] = saved - eps
+        minus = float(f(x))
+        flat[i] = saved
+        out[i] = (plus - minus) / (2 * eps)
+    return grad

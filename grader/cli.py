@@ -1,0 +1,198 @@
+"""The ``grade`` command line: a thin click layer over the grader's functions.
+
+Heavy imports (pytest runs, numpy) live inside the commands so that ``grade --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from grader import __version__
+from grader.lessons import LESSONS, UnknownLesson, get_lesson
+
+USAGE_EXIT = 2
+
+
+class GradeUsageError(click.UsageError):
+    """A usage error reported as one line (unknown lesson, missing path, ...)."""
+
+
+class OneLineErrors(click.Group):
+    """A click group that reports usage errors as one line on stderr, with exit code 2."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        try:
+            return super().main(args=args, prog_name=prog_name or "grade", standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.UsageError as error:
+            click.echo(f"grade: error: {error.format_message()}", err=True)
+            sys.exit(USAGE_EXIT)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+
+
+class LessonType(click.ParamType):
+    """A lesson id from the catalogue; an unknown one is a usage error with a suggestion."""
+
+    name = "LESSON"
+
+    def convert(self, value, param, ctx):
+        try:
+            return get_lesson(value)
+        except UnknownLesson as error:
+            raise GradeUsageError(str(error)) from None
+
+
+LESSON = LessonType()
+
+
+def _existing_folder(path: str) -> Path:
+    folder = Path(path)
+    if not folder.exists():
+        raise GradeUsageError(f"path '{path}' does not exist")
+    if not folder.is_dir():
+        raise GradeUsageError(f"'{path}' is a file; give the folder that holds it")
+    return folder
+
+
+def _instructor_only(what: str) -> None:
+    from grader.paths import has_hidden_suites
+
+    if not has_hidden_suites():
+        raise GradeUsageError(f"'grade {what}' is for instructors; the student distribution has no hidden checks")
+
+
+@click.group(cls=OneLineErrors, epilog="Examples: grade list; grade start activations; grade check activations")
+@click.version_option(__version__, prog_name="grade")
+def main():
+    """Auto-graded exercises for the neural-networks course.
+
+    Students: list the lessons, start one, check it locally. Instructors: grade submissions
+    with the hidden checks, regenerate the assignments, validate the course.
+    """
+
+
+@main.command("list")
+@click.argument("lesson", type=LESSON, required=False)
+def list_command(lesson):
+    """List the lessons, or the tasks and points of LESSON."""
+    from grader import report
+
+    out = report.console()
+    out.print(report.tasks_table(lesson) if lesson else report.lessons_table(list(LESSONS.values())))
+
+
+@main.command()
+@click.argument("lesson", type=LESSON)
+@click.argument("directory", required=False)
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+def start(lesson, directory, force):
+    """Copy the stubs and public checks of LESSON into DIRECTORY (default: ./LESSON)."""
+    from grader.paths import assignment_dir
+
+    source = assignment_dir(lesson.id)
+    target = Path(directory or lesson.id)
+    existing = [p.name for p in source.iterdir() if (target / p.name).exists()] if target.exists() else []
+    if existing and not force:
+        raise GradeUsageError(f"{target} already has {', '.join(sorted(existing))}; use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    click.echo(f"Started {lesson.id} in {target}/: edit {lesson.filename}, then run: grade check {lesson.id} {target}")
+
+
+@main.command()
+@click.argument("lesson", type=LESSON)
+@click.argument("path", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Show passed checks too.")
+def check(lesson, path, show_all):
+    """Run the public checks of LESSON on your folder PATH (default: ./LESSON, else .).
+
+    Exit code 1 when any check does not pass.
+    """
+    from grader import report
+    from grader.checking import check_submission
+
+    if path is None:
+        path = lesson.id if Path(lesson.id).is_dir() else "."
+    folder = _existing_folder(path)
+    result = check_submission(lesson.id, folder)
+    out = report.console()
+    counts = result.counts()
+    ok = counts["passed"] == len(result.tests)
+    if show_all or not ok:
+        out.print(report.check_table(result, only_problems=not show_all))
+    if ok:
+        out.print(f"[green]All {len(result.tests)} public checks passed.[/] The hidden checks test more: edge cases, stability, speed.")
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("lesson", type=LESSON)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "json_out", metavar="FILE", help="Write the results (a JSON array) to FILE, or - for stdout.")
+@click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
+def autograde(lesson, paths, json_out, details):
+    """Grade each submission folder in PATHS with the hidden checks of LESSON.
+
+    Student code runs in an isolated child process. Exit code 0 whenever grading completed,
+    whatever the scores.
+    """
+    from grader import report, results
+    from grader.grading import grade_submission
+
+    _instructor_only("autograde")
+    folders = [_existing_folder(path) for path in paths]
+    graded = [grade_submission(lesson.id, folder) for folder in folders]
+    out = report.console(stderr=json_out == "-")
+    out.print(report.scores_table(graded))
+    if details:
+        for result in graded:
+            out.print(report.task_breakdown_table(result))
+    if json_out == "-":
+        click.echo(results.dumps(graded))
+    elif json_out:
+        Path(json_out).write_text(results.dumps(graded) + "\n")
+
+
+@main.command()
+@click.option("--dist", "dist_dir", type=click.Path(file_okay=False), help="Also build the student distribution in this folder.")
+def release(dist_dir):
+    """Regenerate assignments/ (stubs, public checks, READMEs) from reference/."""
+    from grader.release import build_student_distribution, write_assignments
+
+    _instructor_only("release")
+    touched = write_assignments()
+    click.echo(f"assignments/: {len(touched)} file(s) written or removed" if touched else "assignments/ is up to date")
+    if dist_dir:
+        archive = build_student_distribution(Path(dist_dir))
+        click.echo(f"student distribution: {archive}")
+
+
+@main.command()
+def validate():
+    """Check the course: reference gets full marks, stubs get zero, assignments are in sync.
+
+    Exit code 1 when any of these fails.
+    """
+    from grader import report
+    from grader.validation import validate_course
+
+    _instructor_only("validate")
+    out = report.console()
+    problems = validate_course(progress=lambda line: out.print(line))
+    if problems:
+        for problem in problems:
+            out.print(f"[red]✗[/] {problem}")
+        sys.exit(1)
+    out.print("[green]✓ course is valid[/]")

@@ -1,0 +1,35 @@
+"""Grade one submission of a lesson with its hidden suite: ``grade autograde``'s core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.lessons import get_lesson
+from grader.paths import PACKAGE_DIR, has_hidden_suites, hidden_dir
+from grader.plugin import ResultCollector
+from grader.results import GradingResult
+from grader.suite import run_suite
+
+HIDDEN_INI = PACKAGE_DIR / "hidden" / "pytest.ini"
+
+
+class SubmissionNotFound(FileNotFoundError):
+    """The submission folder does not exist."""
+
+
+def grade_submission(lesson_id: str, path: str | Path, *, student: str | None = None) -> GradingResult:
+    """Run the hidden checks of ``lesson_id`` on the submission folder ``path``.
+
+    The student's code runs in an isolated child process; the result is the COURSE.md object.
+    A broken submission is not an error here: it gets its zeros and messages in the result.
+    """
+    lesson = get_lesson(lesson_id)
+    path = Path(path)
+    if not path.is_dir():
+        raise SubmissionNotFound(f"submission folder '{path}' does not exist")
+    if not has_hidden_suites():
+        raise RuntimeError("this is the student distribution: hidden checks are only on the instructor's side")
+    collector = ResultCollector(lesson, submission=path, student=student, isolate=True)
+    result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI)
+    result.submission = str(path)
+    return result

@@ -1,0 +1,125 @@
+"""Building blocks shared by the hidden suites: seeded inputs and the standard checks.
+
+Each ``check_*`` calls the student's function through the proxy (``student``), computes the
+expected value with the reference in this process, and raises ``CheckFailed`` with a message
+naming the worst case.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.checks import (
+    CheckFailed,
+    assert_close,
+    assert_finite,
+    assert_no_warnings,
+    assert_unchanged,
+    check_array,
+    check_scalar,
+    tolerance,
+)
+
+FLOAT_DTYPES = (np.float32, np.float64)
+#: The student may take this many times the reference's time on a large input, plus SLACK_S.
+SLOWDOWN_FACTOR = 25.0
+SLACK_S = 0.05
+
+
+def rng_for(*keys) -> np.random.Generator:
+    """A generator seeded from the test's identity, so every run sees the same inputs."""
+    seed = sum((i + 1) * sum(map(ord, str(key))) for i, key in enumerate(keys))
+    return np.random.default_rng(seed)
+
+
+def uniform(rng: np.random.Generator, shape, dtype, low: float = -6.0, high: float = 6.0) -> np.ndarray:
+    """Uniform random values in [low, high) of ``shape`` and ``dtype``."""
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def away_from(x: np.ndarray, kinks, margin: float = 1e-3) -> np.ndarray:
+    """``x`` with every value closer than ``margin`` to a kink pushed ``2 * margin`` away."""
+    x = x.copy()
+    for kink in kinks:
+        near = np.abs(x - kink) < margin
+        x[near] = kink + 2 * margin * np.where(x[near] >= kink, 1, -1)
+    return x
+
+
+def check_vectorized(student, reference_fn, name: str, args: tuple, kwargs: dict | None = None) -> None:
+    """Fail when the student's ``name`` is far slower than the reference on large inputs
+    (the mark of a Python loop over elements). Transfer time to the child is subtracted."""
+    kwargs = kwargs or {}
+    reference_s = min(_timed(reference_fn, *args, **kwargs) for _ in range(3))
+    transfer_s = student.echo(*args)
+    student_s = min(student.call(name, *args, discard_result=True, **kwargs).seconds for _ in range(2)) - transfer_s
+    allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
+    if student_s > allowed:
+        size = args[0].size if hasattr(args[0], "size") else "?"
+        raise CheckFailed(
+            f"{name} took {student_s:.3f} s on {size} elements where the reference takes {reference_s:.4f} s "
+            f"(allowed {allowed:.3f} s): use numpy operations on whole arrays, not a Python loop"
+        )
+
+
+def _timed(function, *args, **kwargs) -> float:
+    started = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - started
+
+
+def check_unchanged(student, name: str, args: tuple, kwargs: dict | None = None, names=None) -> None:
+    """Fail when the student's ``name`` modifies any array argument in place."""
+    result = student.call(name, *args, return_args=True, **(kwargs or {}))
+    names = names or [f"argument {i + 1}" for i in range(len(args))]
+    for before, after, label in zip(args, result.args_after, names):
+        if isinstance(before, np.ndarray):
+            assert_unchanged(before, after, what=name, name=label)
+
+
+@dataclass
+class Case:
+    """One call to compare: the student's ``name(*args, **kwargs)`` against ``expected``."""
+
+    name: str
+    args: tuple
+    expected: object
+    kwargs: dict = field(default_factory=dict)
+    dtype: object = np.float64
+    inputs: dict | None = None
+    what: str | None = None
+
+
+def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
+    """Run every case in one round trip and compare each in order; the first failure raises.
+
+    With ``scalar`` the results must be single floats (losses), else arrays of the expected shape.
+    """
+    answers = student.call_many([(case.name, case.args, case.kwargs) for case in cases])
+    for case, answer in zip(cases, answers):
+        if isinstance(answer, Exception):
+            raise answer
+        what = case.what or case.name
+        if scalar:
+            got = check_scalar(answer.value, what=what)
+        else:
+            got = check_array(answer.value, what=what, shape=np.shape(case.expected))
+        assert_close(got, case.expected, what=what, inputs=case.inputs, **tolerance(case.dtype))
+
+
+def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, kwargs=None) -> None:
+    """Fail unless the student's result has the given dtype and shape."""
+    got = student.call(name, *args, **(kwargs or {})).value
+    check_array(got, what=name, shape=shape, dtype=dtype)
+
+
+def check_stable(student, name: str, args: tuple, expected, *, dtype, kwargs=None, inputs=None) -> None:
+    """Extreme inputs: the result is finite, close to the expected value, and raised no warning."""
+    result = student.call(name, *args, **(kwargs or {}))
+    assert_no_warnings(result.warnings, what=name)
+    got = check_array(result.value, what=name, shape=np.shape(expected)) if np.ndim(expected) else result.value
+    assert_finite(got, what=name, inputs=inputs)
+    assert_close(got, expected, what=name, inputs=inputs, **tolerance(dtype))

@@ -1,0 +1,114 @@
+"""The course catalogue: lesson ids, the files students write, their tasks and points.
+
+A task is a function or class the student writes; its points are shared equally by the hidden
+tests marked with that task. The order of ``tasks`` is the order of the student's file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson of the course (also its nbgrader assignment id and its folder name)."""
+
+    id: str
+    title: str
+    module: str
+    tasks: dict[str, float]
+    call_timeout_s: float = 10.0
+    test_timeout_s: float = 60.0
+    extra_files: tuple[str, ...] = field(default=())
+
+    @property
+    def filename(self) -> str:
+        """The file the student writes, e.g. ``activations.py``."""
+        return f"{self.module}.py"
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the points of every task."""
+        return float(sum(self.tasks.values()))
+
+
+class UnknownLesson(LookupError):
+    """A lesson id that is not in the catalogue."""
+
+    def __init__(self, lesson_id: str):
+        close = difflib.get_close_matches(lesson_id, list(LESSONS), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        super().__init__(f"unknown lesson '{lesson_id}'{hint} (grade list shows all lessons)")
+
+
+_ACTIVATIONS = [
+    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "softsign", "step",
+    "exponential", "swish", "gelu", "mish", "hard_sigmoid", "hard_tanh", "hard_swish",
+    "tanhshrink", "softshrink", "hardshrink",
+]  # fmt: skip
+
+_LOSSES = [
+    "mae", "mse", "msle", "mape", "huber", "log_cosh", "binary_crossentropy",
+    "binary_crossentropy_with_logits", "weighted_binary_crossentropy",
+    "balanced_binary_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "softmax_crossentropy_with_logits", "hinge",
+    "squared_hinge", "categorical_hinge", "kl_divergence", "poisson", "cosine_similarity",
+    "dice_loss", "jaccard_loss",
+]  # fmt: skip
+
+
+def _with_grads(names: list[str]) -> dict[str, float]:
+    tasks: dict[str, float] = {}
+    for name in names:
+        tasks[name] = 1.0
+        tasks[f"{name}_grad"] = 1.0
+    return tasks
+
+
+ACTIVATION_NAMES = tuple(_ACTIVATIONS)
+LOSS_NAMES = tuple(_LOSSES)
+
+LESSONS: dict[str, Lesson] = {
+    lesson.id: lesson
+    for lesson in [
+        Lesson(
+            id="tensors",
+            title="Tensors, threshold neurons and linear regression",
+            module="tensors",
+            tasks={
+                "tensor_sum": 1.0,
+                "scalar_multiply": 1.0,
+                "outer_product": 1.0,
+                "tensor_product": 1.0,
+                "threshold_neuron": 1.0,
+                "and_neuron": 1.0,
+                "or_neuron": 1.0,
+                "not_neuron": 1.0,
+                "xor_network": 2.0,
+                "linear_regression_normal": 2.0,
+                "linear_regression_gd": 2.0,
+            },
+        ),
+        Lesson(
+            id="activations",
+            title="Activation functions and their derivatives",
+            module="activations",
+            tasks={**_with_grads(_ACTIVATIONS), "softmax": 1.0, "log_softmax": 1.0, "softmax_backward": 1.0},
+        ),
+        Lesson(
+            id="losses",
+            title="Loss functions and their gradients",
+            module="losses",
+            tasks=_with_grads(_LOSSES),
+        ),
+    ]
+}
+
+
+def get_lesson(lesson_id: str) -> Lesson:
+    """The lesson called ``lesson_id``; raises :class:`UnknownLesson` with a suggestion."""
+    try:
+        return LESSONS[lesson_id]
+    except KeyError:
+        raise UnknownLesson(lesson_id) from None

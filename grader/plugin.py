@@ -1,0 +1,244 @@
+"""The grader's pytest plugin: tasks and points on tests, outcomes into grading results.
+
+Registered through the ``pytest11`` entry point, so any pytest run knows the ``task`` and
+``points`` markers. Grading is switched on by ``--lesson`` (public checks) or ``--lesson`` with
+``--submission`` (hidden checks against a student's folder, run in a child process): then a
+:class:`ResultCollector` gives each test its points and task, provides the ``student``,
+``reference`` and ``lesson`` fixtures, and turns outcomes into :class:`TestResult` objects.
+
+Points: a task's points (from the lesson catalogue) are shared equally by its tests, unless a
+test carries ``@pytest.mark.points(x)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.checks import CheckFailed
+from grader.lessons import Lesson, get_lesson
+from grader.results import GradingResult, TestResult
+
+MAX_MESSAGE = 1000
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("grader", "course grader")
+    group.addoption("--lesson", default=None, help="lesson id: turns on grading of results")
+    group.addoption("--submission", default=None, help="submission folder to grade in an isolated child process")
+    group.addoption("--student", default=None, help="student id recorded in the result")
+    group.addoption("--in-process", action="store_true", help="import the submission here instead of a child process (public checks)")
+    group.addoption("--grader-results", default=None, help="write the grading result JSON to this file")
+    parser.addini("grader_lesson", "default for --lesson")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "task(name): the student's function or class this test grades")
+    config.addinivalue_line("markers", "points(value): points of this test (default: share of its task)")
+    lesson_id = config.getoption("lesson") or config.getini("grader_lesson")
+    already = any(isinstance(plugin, ResultCollector) for plugin in config.pluginmanager.get_plugins())
+    if lesson_id and not already:
+        collector = ResultCollector(
+            get_lesson(lesson_id),
+            submission=config.getoption("submission"),
+            student=config.getoption("student"),
+            results_path=config.getoption("grader_results"),
+            isolate=not config.getoption("in_process"),
+        )
+        config.pluginmanager.register(collector, "grader-collector")
+
+
+def task_param(name: str, *values, task: str | None = None):
+    """A ``pytest.param`` marked with its task (``name`` unless ``task`` is given)."""
+    return pytest.param(*(values or (name,)), marks=pytest.mark.task(task or name), id=name)
+
+
+def _raise_timeout(signum, frame):
+    from grader.runner.proxy import StudentTimeout
+
+    raise StudentTimeout("the check did not finish in time (an endless loop, or far too slow)")
+
+
+def _message_of(excinfo, task: str) -> str:
+    from grader.runner.proxy import StudentError
+
+    error = excinfo.value
+    if isinstance(error, NotImplementedError) or getattr(error, "kind", None) == "not_implemented":
+        text = f"{task} is not implemented yet (it raises NotImplementedError)"
+    elif isinstance(error, (CheckFailed, StudentError)):
+        text = str(error)
+    elif isinstance(error, SyntaxError):
+        text = f"{Path(error.filename or '?').name}, line {error.lineno}: {error.msg}"
+    elif isinstance(error, AssertionError):
+        text = str(error).split("\nassert ")[0] or "assertion failed"
+    else:
+        text = _describe_exception(excinfo)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " ..."
+
+
+def _describe_exception(excinfo) -> str:
+    """``Type: message`` with the innermost frame outside the grader and pytest, if any."""
+    grader_dir = str(Path(__file__).resolve().parent)
+    where = ""
+    for entry in reversed(excinfo.traceback):
+        path = str(entry.path)
+        if not path.startswith(grader_dir) and "site-packages" not in path and "/lib/python" not in path:
+            where = f" ({Path(path).name}, line {entry.lineno + 1})"
+            break
+    return f"{type(excinfo.value).__name__}: {excinfo.value}{where}"
+
+
+def _status_of(excinfo) -> str:
+    from grader.runner.proxy import StudentError, StudentTimeout
+
+    if isinstance(excinfo.value, StudentTimeout):
+        return "timeout"
+    if isinstance(excinfo.value, StudentError):
+        return "error"
+    if isinstance(excinfo.value, AssertionError):
+        return "failed"
+    return "error"
+
+
+def test_title(item) -> str:
+    """The test's name for students: its docstring's first line, formatted with its parameters."""
+    doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if doc:
+        try:
+            return doc[0].strip().format(**params)
+        except (KeyError, IndexError, ValueError):
+            return doc[0].strip()
+    return item.name
+
+
+class ResultCollector:
+    """Collects one :class:`GradingResult` over a pytest session (see the module docstring)."""
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        submission: str | Path | None = None,
+        student: str | None = None,
+        results_path=None,
+        isolate: bool = True,
+    ):
+        self._lesson = lesson
+        self.submission_path = Path(submission).resolve() if submission else None
+        self.isolate = isolate and self.submission_path is not None
+        self.results_path = results_path
+        self.result = GradingResult(lesson.id, str(submission or ""), student)
+        self.points: dict[str, float] = {}
+        self.tasks: dict[str, str] = {}
+        self._submission = None
+        self._reported: set[str] = set()
+
+    # -- collection: tasks and points ------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        per_task: dict[str, list] = {}
+        for item in items:
+            marker = item.get_closest_marker("task")
+            if marker is None or not marker.args:
+                raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.task(name)")
+            task = marker.args[0]
+            if task not in self._lesson.tasks:
+                raise pytest.UsageError(f"{item.nodeid}: task '{task}' is not a task of lesson '{self._lesson.id}'")
+            self.tasks[item.nodeid] = task
+            per_task.setdefault(task, []).append(item)
+        for task, task_items in per_task.items():
+            fixed = {item.nodeid: float(item.get_closest_marker("points").args[0]) for item in task_items if item.get_closest_marker("points")}
+            share = (self._lesson.tasks[task] - sum(fixed.values())) / max(1, len(task_items) - len(fixed))
+            for item in task_items:
+                self.points[item.nodeid] = fixed.get(item.nodeid, share)
+
+    # -- fixtures --------------------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def lesson(self) -> Lesson:
+        """The lesson being graded."""
+        return self._lesson
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        """The student's module: in an isolated child process behind a proxy when grading,
+        imported here (from ``--submission`` or the test's folder) for public checks."""
+        if not self.isolate:
+            return self._import_in_process()
+        from grader.runner.proxy import ModuleProxy, Submission
+
+        if self._submission is None:
+            self._submission = Submission(self.submission_path, [self._lesson.module], self._lesson.call_timeout_s)
+        return ModuleProxy(self._submission, self._lesson.module)
+
+    def _import_in_process(self):
+        sys.modules.pop(self._lesson.module, None)
+        if self.submission_path is not None:
+            sys.path.insert(0, str(self.submission_path))
+        try:
+            return importlib.import_module(self._lesson.module)
+        finally:
+            if self.submission_path is not None:
+                sys.path.remove(str(self.submission_path))
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        """The reference solution of the lesson, imported in the grader's process."""
+        from grader.paths import load_reference
+
+        return load_reference(self._lesson.id, self._lesson.module)
+
+    # -- running: per-test time limit, outcomes --------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        if self.isolate:
+            if self._submission is not None:
+                self._submission.deadline = time.monotonic() + self._lesson.test_timeout_s
+        elif hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, _raise_timeout)
+            signal.setitimer(signal.ITIMER_REAL, self._lesson.test_timeout_s)
+        try:
+            return (yield)
+        finally:
+            if self._submission is not None:
+                self._submission.deadline = None
+            if not self.isolate and hasattr(signal, "SIGALRM"):
+                signal.setitimer(signal.ITIMER_REAL, 0)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        done = report.when == "call" or (report.when == "setup" and not report.passed)
+        if done and item.nodeid not in self._reported and item.nodeid in self.tasks:
+            self._reported.add(item.nodeid)
+            self.result.tests.append(self._test_result(item, call, report))
+        return report
+
+    def _test_result(self, item, call, report) -> TestResult:
+        points = self.points.get(item.nodeid, 0.0)
+        if report.passed:
+            status, message = "passed", ""
+        elif report.skipped:
+            status, message = "error", f"check skipped: {report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr}"
+        else:
+            status, message = _status_of(call.excinfo), _message_of(call.excinfo, self.tasks[item.nodeid])
+        return TestResult(
+            name=test_title(item),
+            task=self.tasks[item.nodeid],
+            score=points if status == "passed" else 0.0,
+            max_score=points,
+            status=status,
+            message=message,
+        )
+
+    def pytest_sessionfinish(self, session):
+        if self._submission is not None:
+            self._submission.close()
+            self._submission = None
+        if self.results_path:
+            Path(self.results_path).write_text(json.dumps(self.result.to_dict(), indent=2))

@@ -1,0 +1,86 @@
+"""Terminal reports with rich: check results for a student, score tables for an instructor."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from grader.lessons import Lesson
+from grader.results import GradingResult
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeout": "yellow"}
+
+
+def status_text(status: str) -> Text:
+    """A coloured status word."""
+    return Text(status, style=STATUS_STYLE.get(status, ""))
+
+
+def lessons_table(lessons: list[Lesson]) -> Table:
+    """``grade list``: one row per lesson."""
+    table = Table(title="Lessons")
+    for column in ("lesson", "title", "file", "tasks", "points"):
+        table.add_column(column, justify="right" if column in ("tasks", "points") else "left")
+    for lesson in lessons:
+        table.add_row(lesson.id, lesson.title, lesson.filename, str(len(lesson.tasks)), f"{lesson.max_score:g}")
+    return table
+
+
+def tasks_table(lesson: Lesson) -> Table:
+    """``grade list LESSON``: one row per task."""
+    table = Table(title=f"{lesson.id}: {lesson.title} ({lesson.filename})")
+    table.add_column("task")
+    table.add_column("points", justify="right")
+    for task, points in lesson.tasks.items():
+        table.add_row(task, f"{points:g}")
+    return table
+
+
+def check_table(result: GradingResult, *, only_problems: bool = False) -> Table:
+    """``grade check``: one row per public check, the message where it did not pass."""
+    counts = result.counts()
+    table = Table(title=f"{result.lesson}: {counts['passed']} of {len(result.tests)} public checks passed")
+    table.add_column("task", no_wrap=True)
+    table.add_column("check", ratio=2)
+    table.add_column("status", no_wrap=True)
+    table.add_column("message", ratio=3, overflow="fold")
+    for test in result.tests:
+        if only_problems and test.status == "passed":
+            continue
+        table.add_row(test.task, test.name, status_text(test.status), test.message)
+    return table
+
+
+def scores_table(results: list[GradingResult]) -> Table:
+    """``grade autograde``: one row per submission."""
+    table = Table(title="Scores")
+    table.add_column("submission")
+    table.add_column("score", justify="right")
+    table.add_column("max", justify="right")
+    for status in STATUS_STYLE:
+        table.add_column(status, justify="right", style=STATUS_STYLE[status])
+    for result in results:
+        counts = result.counts()
+        table.add_row(result.submission, f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
+    return table
+
+
+def task_breakdown_table(result: GradingResult) -> Table:
+    """Per-task scores of one submission, with the first message of each task that lost points."""
+    table = Table(title=f"{result.submission}: {result.score:g} / {result.max_score:g}")
+    table.add_column("task")
+    table.add_column("score", justify="right")
+    table.add_column("first problem")
+    first_problem: dict[str, str] = {}
+    for test in result.tests:
+        if test.status != "passed":
+            first_problem.setdefault(test.task, f"[{test.status}] {test.message}")
+    for task, (score, max_score) in result.task_scores().items():
+        table.add_row(task, f"{score:g} / {max_score:g}", first_problem.get(task, ""))
+    return table
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout, or on stderr when stdout carries JSON."""
+    return Console(stderr=stderr, soft_wrap=False)

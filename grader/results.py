@@ -1,0 +1,86 @@
+"""The grading result of COURSE.md: one object per submission, an array per batch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("passed", "failed", "error", "timeout")
+
+
+@dataclass
+class TestResult:
+    """The outcome of one check: its task, points earned and the message for the student."""
+
+    name: str
+    task: str
+    score: float
+    max_score: float
+    status: str
+    message: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
+
+
+@dataclass
+class GradingResult:
+    """Every check of one submission of one lesson."""
+
+    lesson: str
+    submission: str
+    student: str | None = None
+    tests: list[TestResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Sum of the tests' scores."""
+        return round(sum(test.score for test in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the tests' maximum scores."""
+        return round(sum(test.max_score for test in self.tests), 6)
+
+    def task_scores(self) -> dict[str, tuple[float, float]]:
+        """``{task: (score, max_score)}`` in the order the tasks first appear."""
+        totals: dict[str, list[float]] = {}
+        for test in self.tests:
+            entry = totals.setdefault(test.task, [0.0, 0.0])
+            entry[0] += test.score
+            entry[1] += test.max_score
+        return {task: (round(s, 6), round(m, 6)) for task, (s, m) in totals.items()}
+
+    def counts(self) -> dict[str, int]:
+        """How many tests ended in each status."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for test in self.tests:
+            counts[test.status] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        """The JSON object of COURSE.md."""
+        return {
+            "lesson": self.lesson,
+            "submission": self.submission,
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "tests": [asdict(test) for test in self.tests],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GradingResult:
+        """Read back an object written by :meth:`to_dict`."""
+        return cls(
+            lesson=data["lesson"],
+            submission=data["submission"],
+            student=data.get("student"),
+            tests=[TestResult(**test) for test in data["tests"]],
+        )
+
+
+def dumps(results: list[GradingResult]) -> str:
+    """A batch as the JSON array of COURSE.md."""
+    return json.dumps([result.to_dict() for result in results], indent=2)

@@ -1,0 +1,141 @@
+"""The wire format between the grader and the child process that runs student code.
+
+A message is a JSON header followed by binary blobs, each blob one numpy array saved in
+``.npy`` format. Arrays are always read back with ``allow_pickle=False`` and JSON is plain
+data, so nothing one side sends can make the other side execute code.
+
+Framing: ``u32 header length | header | u32 blob count | (u64 blob length | blob)*``.
+
+This module is imported by the child as a plain file (no ``grader`` package there), so it
+depends on the standard library and numpy alone.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 1 << 30
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a valid message."""
+
+
+class Unencodable(TypeError):
+    """A value of a type that may not cross between the processes."""
+
+
+def encode(value, blobs: list) -> object:
+    """Turn ``value`` into JSON-able data, appending its arrays to ``blobs``."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if type(value) in (int, float):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise Unencodable("an array of Python objects (dtype=object)")
+        blobs.append(np.asarray(value).view(np.ndarray))
+        return {"__ndarray__": len(blobs) - 1, "type": _type_name(value)}
+    if isinstance(value, np.generic):
+        if isinstance(value, np.object_):
+            raise Unencodable("a numpy object scalar")
+        blobs.append(np.asarray(value))
+        return {"__npscalar__": len(blobs) - 1}
+    if type(value) in (list, tuple):
+        tag = "__list__" if type(value) is list else "__tuple__"
+        return {tag: [encode(item, blobs) for item in value]}
+    if type(value) is dict:
+        if not all(type(key) is str for key in value):
+            raise Unencodable("a dict whose keys are not all strings")
+        return {"__dict__": {key: encode(item, blobs) for key, item in value.items()}}
+    raise Unencodable(f"an object of type {_type_name(value)}")
+
+
+def decode(data, blobs: list):
+    """Inverse of :func:`encode`."""
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        raise ProtocolError("bare list in message")
+    if not isinstance(data, dict) or len(data) == 0:
+        raise ProtocolError(f"unexpected value in message: {type(data).__name__}")
+    if "__ndarray__" in data:
+        return _blob(blobs, data["__ndarray__"])
+    if "__npscalar__" in data:
+        array = _blob(blobs, data["__npscalar__"])
+        if array.shape != ():
+            raise ProtocolError("numpy scalar with a shape")
+        return array[()]
+    if "__list__" in data:
+        return [decode(item, blobs) for item in data["__list__"]]
+    if "__tuple__" in data:
+        return tuple(decode(item, blobs) for item in data["__tuple__"])
+    if "__dict__" in data:
+        return {str(key): decode(item, blobs) for key, item in data["__dict__"].items()}
+    raise ProtocolError(f"unknown tag in message: {sorted(data)[:3]}")
+
+
+def type_of_encoded(data) -> str | None:
+    """The type name an encoded array carried, when it was not a plain ndarray."""
+    if isinstance(data, dict) and "__ndarray__" in data:
+        return data.get("type")
+    return None
+
+
+def _blob(blobs: list, index) -> np.ndarray:
+    if not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise ProtocolError("array index out of range")
+    return blobs[index]
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def write_message(stream, header: dict, blobs: list) -> None:
+    """Write one framed message (``header`` plus the arrays in ``blobs``) to a binary stream."""
+    payload = json.dumps(header, allow_nan=True).encode()
+    stream.write(struct.pack("<I", len(payload)) + payload + struct.pack("<I", len(blobs)))
+    for array in blobs:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        view = buffer.getbuffer()
+        stream.write(struct.pack("<Q", view.nbytes))
+        stream.write(view)
+        del view
+    stream.flush()
+
+
+def read_message(stream) -> tuple[dict, list]:
+    """Read one framed message; raises EOFError when the other side has gone."""
+    (length,) = struct.unpack("<I", _read_exact(stream, 4))
+    if length > MAX_MESSAGE_BYTES:
+        raise ProtocolError("message header too large")
+    header = json.loads(_read_exact(stream, length))
+    if not isinstance(header, dict):
+        raise ProtocolError("message header is not an object")
+    (count,) = struct.unpack("<I", _read_exact(stream, 4))
+    blobs, total = [], 0
+    for _ in range(count):
+        (size,) = struct.unpack("<Q", _read_exact(stream, 8))
+        total += size
+        if total > MAX_MESSAGE_BYTES:
+            raise ProtocolError("message larger than 1 GiB")
+        blobs.append(np.load(io.BytesIO(_read_exact(stream, size)), allow_pickle=False))
+    return header, blobs
+
+
+def _read_exact(stream, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("the other process closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,283 @@
+"""The grader's side of the child process: start it, call the student's functions, stop it.
+
+``Submission`` owns one child per submission, reused across tests, restarted after a crash or
+a timeout, and killed with its whole process group on ``close``. A call's arguments and result
+cross as :mod:`grader.runner.protocol` messages; every comparison happens in the grader.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.runner import protocol
+
+CHILD_SCRIPT = Path(__file__).with_name("child.py")
+DEFAULT_CALL_TIMEOUT_S = 10.0
+START_TIMEOUT_S = 30.0
+
+
+class StudentError(Exception):
+    """The student's code raised, was missing, or returned something unusable."""
+
+    def __init__(self, message: str, kind: str = "exception"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class StudentTimeout(StudentError):
+    """A call of the student's code did not return within its time limit."""
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="timeout")
+
+
+class StudentCrash(StudentError):
+    """The student's process ended in the middle of a call."""
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="crash")
+
+
+@dataclass
+class CallResult:
+    """What one call returned: the value, the arguments as the call left them, and warnings."""
+
+    value: object
+    args_after: list | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _scrubbed_environment(home: str) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[threads] = "1"
+    for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if keep in os.environ:
+            env[keep] = os.environ[keep]
+    return env
+
+
+class Submission:
+    """A student's submission folder, loaded in a child process and called through a proxy.
+
+    ``modules`` are the module names (file stems) the lesson's student writes.
+    """
+
+    def __init__(self, path: Path, modules: list[str], call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S):
+        self.path = Path(path)
+        self.modules = list(modules)
+        self.call_timeout_s = call_timeout_s
+        self.deadline: float | None = None
+        self.import_status: dict = {}
+        self._process: subprocess.Popen | None = None
+        self._workdir: str | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start a fresh child in a fresh copy of the submission."""
+        self.stop()
+        self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
+        workdir = Path(self._workdir) / "submission"
+        shutil.copytree(self.path, workdir, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", str(CHILD_SCRIPT), str(to_child_r), str(from_child_w), *self.modules],
+            cwd=workdir,
+            env=_scrubbed_environment(self._workdir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(to_child_r, from_child_w),
+            start_new_session=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._to_child = os.fdopen(to_child_w, "wb")
+        self._from_child = os.fdopen(from_child_r, "rb")
+        try:
+            header, _ = self._receive(START_TIMEOUT_S, "importing the submission")
+        except StudentError as error:
+            self.import_status = {name: {"ok": False, "kind": error.kind, "message": str(error)} for name in self.modules}
+            return
+        self.import_status = header.get("hello", {})
+
+    def stop(self) -> None:
+        """Kill the child and its whole process group, and remove its folder."""
+        process, self._process = self._process, None
+        if process is not None:
+            for stream in (self._to_child, self._from_child):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait()
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    close = stop
+
+    def __enter__(self) -> Submission:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- calls ------------------------------------------------------------------------------
+    def call(self, module: str, name: str, *args, return_args: bool = False, discard_result: bool = False, **kwargs) -> CallResult:
+        """Call ``module.name(*args, **kwargs)`` in the child.
+
+        ``return_args`` sends the arguments back as the call left them; ``discard_result``
+        sends no result back (for timing). Raises :class:`StudentError` (or a subclass) when
+        the student's code fails.
+        """
+        self._check_imported(module)
+        blobs: list = []
+        request = self._request(module, name, args, kwargs, blobs, return_args, discard_result)
+        started = time.perf_counter()
+        header, reply_blobs = self._exchange(request, blobs, f"{name}(...)")
+        seconds = time.perf_counter() - started
+        return self._result(name, header, reply_blobs, seconds, return_args)
+
+    def call_many(self, module: str, calls: list[tuple[str, tuple, dict]]) -> list[CallResult | StudentError]:
+        """Run several calls ``(name, args, kwargs)`` in one round trip.
+
+        Each entry of the answer is a :class:`CallResult`, or the :class:`StudentError` that
+        call raised; a timeout or crash of the whole batch is raised.
+        """
+        self._check_imported(module)
+        blobs: list = []
+        requests = [self._request(module, name, args, kwargs, blobs, False, False) for name, args, kwargs in calls]
+        names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
+        started = time.perf_counter()
+        header, reply_blobs = self._exchange({"op": "batch", "calls": requests}, blobs, f"{names}(...)")
+        seconds = time.perf_counter() - started
+        replies = header.get("replies")
+        if not isinstance(replies, list) or len(replies) != len(calls):
+            self.stop()
+            raise StudentError("the submission's process sent a malformed reply", kind="type")
+        answers: list = []
+        for (name, _, _), reply in zip(calls, replies):
+            try:
+                answers.append(self._result(name, reply, reply_blobs, seconds / len(calls), False))
+            except StudentError as error:
+                answers.append(error)
+        return answers
+
+    def _check_imported(self, module: str) -> None:
+        self._ensure_started()
+        status = self.import_status.get(module, {"ok": False, "kind": "missing_file", "message": f"{module}.py was not loaded"})
+        if not status.get("ok"):
+            raise StudentError(status["message"], kind=status.get("kind", "import"))
+
+    @staticmethod
+    def _request(module, name, args, kwargs, blobs, return_args, discard_result) -> dict:
+        return {
+            "op": "call",
+            "module": module,
+            "name": name,
+            "args": protocol.encode(list(args), blobs),
+            "kwargs": protocol.encode(dict(kwargs), blobs),
+            "return_args": return_args,
+            "discard_result": discard_result,
+        }
+
+    def _result(self, name: str, header: dict, blobs: list, seconds: float, return_args: bool) -> CallResult:
+        if not isinstance(header, dict) or not header.get("ok"):
+            header = header if isinstance(header, dict) else {}
+            raise StudentError(str(header.get("message", "failed")), kind=str(header.get("kind", "exception")))
+        try:
+            value = protocol.decode(header.get("result"), blobs)
+            args_after = protocol.decode(header["args_after"], blobs) if return_args else None
+        except (protocol.ProtocolError, KeyError) as error:
+            self.stop()
+            raise StudentError(f"{name} sent a malformed reply ({error})", kind="type") from None
+        warnings = [str(item) for item in header.get("warnings", [])][:5]
+        return CallResult(value, args_after, warnings, seconds)
+
+    def echo(self, *args) -> float:
+        """Send ``args`` to the child and back; the round trip in seconds (transfer cost)."""
+        self._ensure_started()
+        blobs: list = []
+        started = time.perf_counter()
+        self._exchange({"op": "echo", "args": protocol.encode(list(args), blobs)}, blobs, "echo")
+        return time.perf_counter() - started
+
+    def _ensure_started(self) -> None:
+        if self._process is None:
+            self.start()
+
+    def _exchange(self, request: dict, blobs: list, what: str) -> tuple[dict, list]:
+        try:
+            protocol.write_message(self._to_child, request, blobs)
+        except (BrokenPipeError, OSError):
+            self.stop()
+            raise StudentCrash(f"the submission's process had ended before {what} was called") from None
+        timeout = self.call_timeout_s
+        if self.deadline is not None:
+            timeout = max(0.0, min(timeout, self.deadline - time.monotonic()))
+        return self._receive(timeout, what)
+
+    def _receive(self, timeout: float, what: str) -> tuple[dict, list]:
+        ready, _, _ = select.select([self._from_child], [], [], timeout)
+        if not ready:
+            self.stop()
+            raise StudentTimeout(f"{what} did not finish within {timeout:.1f} s (an endless loop, or far too slow)")
+        try:
+            return protocol.read_message(self._from_child)
+        except (EOFError, protocol.ProtocolError, ValueError, OSError) as error:
+            code = self._process.poll() if self._process else None
+            self.stop()
+            reason = f"exit code {code}" if code is not None else str(error)
+            raise StudentCrash(f"the submission's process ended during {what} ({reason})") from None
+
+
+class ModuleProxy:
+    """Attribute access on a student's module: ``proxy.sigmoid(x)`` runs it in the child."""
+
+    def __init__(self, submission: Submission, module: str):
+        self._submission = submission
+        self._module = module
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def remote(*args, **kwargs):
+            return self._submission.call(self._module, name, *args, **kwargs).value
+
+        remote.__name__ = name
+        return remote
+
+    def call(self, name: str, *args, **kwargs) -> CallResult:
+        """The full :class:`CallResult` of one call (value, arguments after, warnings, time)."""
+        return self._submission.call(self._module, name, *args, **kwargs)
+
+    def call_many(self, calls: list[tuple[str, tuple, dict]]) -> list:
+        """Several calls in one round trip (see :meth:`Submission.call_many`)."""
+        return self._submission.call_many(self._module, calls)
+
+    def echo(self, *args) -> float:
+        """Round-trip time of sending ``args`` to the child and back."""
+        return self._submission.echo(*args)
