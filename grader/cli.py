@@ -142,7 +142,8 @@ def check(lesson, path, show_all):
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "json_out", metavar="FILE", help="Write the results (a JSON array) to FILE, or - for stdout.")
 @click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
-def autograde(lesson, paths, json_out, details):
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
+def autograde(lesson, paths, json_out, details, timeout_s):
     """Grade each submission folder in PATHS with the hidden checks of LESSON.
 
     Student code runs in an isolated child process. Exit code 0 whenever grading completed,
@@ -153,7 +154,7 @@ def autograde(lesson, paths, json_out, details):
 
     _instructor_only("autograde")
     folders = [_existing_folder(path) for path in paths]
-    graded = [grade_submission(lesson.id, folder) for folder in folders]
+    graded = [grade_submission(lesson.id, folder, call_timeout_s=timeout_s) for folder in folders]
     out = report.console(stderr=json_out == "-")
     out.print(report.scores_table(graded))
     if details:

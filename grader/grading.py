@@ -17,10 +17,14 @@ class SubmissionNotFound(FileNotFoundError):
     """The submission folder does not exist."""
 
 
-def grade_submission(lesson_id: str, path: str | Path, *, student: str | None = None) -> GradingResult:
+def grade_submission(
+    lesson_id: str, path: str | Path, *, student: str | None = None, call_timeout_s: float | None = None
+) -> GradingResult:
     """Run the hidden checks of ``lesson_id`` on the submission folder ``path``.
 
-    The student's code runs in an isolated child process; the result is the COURSE.md object.
+    The student's code runs in an isolated child process; a call that runs longer than
+    ``call_timeout_s`` (default: the lesson's) is stopped and its test graded ``timeout``.
+    The result is the COURSE.md object.
     A broken submission is not an error here: it gets its zeros and messages in the result.
     """
     lesson = get_lesson(lesson_id)
@@ -29,7 +33,7 @@ def grade_submission(lesson_id: str, path: str | Path, *, student: str | None = 
         raise SubmissionNotFound(f"submission folder '{path}' does not exist")
     if not has_hidden_suites():
         raise RuntimeError("this is the student distribution: hidden checks are only on the instructor's side")
-    collector = ResultCollector(lesson, submission=path, student=student, isolate=True)
+    collector = ResultCollector(lesson, submission=path, student=student, isolate=True, call_timeout_s=call_timeout_s)
     result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI)
     result.submission = str(path)
     return result

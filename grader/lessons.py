@@ -18,7 +18,7 @@ class Lesson:
     title: str
     module: str
     tasks: dict[str, float]
-    call_timeout_s: float = 10.0
+    call_timeout_s: float = 5.0
     test_timeout_s: float = 60.0
     extra_files: tuple[str, ...] = field(default=())
 

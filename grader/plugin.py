@@ -128,8 +128,10 @@ class ResultCollector:
         student: str | None = None,
         results_path=None,
         isolate: bool = True,
+        call_timeout_s: float | None = None,
     ):
         self._lesson = lesson
+        self.call_timeout_s = call_timeout_s or lesson.call_timeout_s
         self.submission_path = Path(submission).resolve() if submission else None
         self.isolate = isolate and self.submission_path is not None
         self.results_path = results_path
@@ -173,7 +175,7 @@ class ResultCollector:
         from grader.runner.proxy import ModuleProxy, Submission
 
         if self._submission is None:
-            self._submission = Submission(self.submission_path, [self._lesson.module], self._lesson.call_timeout_s)
+            self._submission = Submission(self.submission_path, [self._lesson.module], self.call_timeout_s)
         return ModuleProxy(self._submission, self._lesson.module)
 
     def _import_in_process(self):

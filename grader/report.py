@@ -48,7 +48,7 @@ def check_table(result: GradingResult, *, only_problems: bool = False) -> Table:
     for test in result.tests:
         if only_problems and test.status == "passed":
             continue
-        table.add_row(test.task, test.name, status_text(test.status), test.message)
+        table.add_row(test.task, Text(test.name), status_text(test.status), Text(test.message))
     return table
 
 
@@ -62,22 +62,22 @@ def scores_table(results: list[GradingResult]) -> Table:
         table.add_column(status, justify="right", style=STATUS_STYLE[status])
     for result in results:
         counts = result.counts()
-        table.add_row(result.submission, f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
+        table.add_row(Text(result.submission), f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
     return table
 
 
 def task_breakdown_table(result: GradingResult) -> Table:
     """Per-task scores of one submission, with the first message of each task that lost points."""
-    table = Table(title=f"{result.submission}: {result.score:g} / {result.max_score:g}")
+    table = Table(title=Text(f"{result.submission}: {result.score:g} / {result.max_score:g}"))
     table.add_column("task")
     table.add_column("score", justify="right")
     table.add_column("first problem")
     first_problem: dict[str, str] = {}
     for test in result.tests:
         if test.status != "passed":
-            first_problem.setdefault(test.task, f"[{test.status}] {test.message}")
+            first_problem.setdefault(test.task, Text(f"[{test.status}] {test.message}"))
     for task, (score, max_score) in result.task_scores().items():
-        table.add_row(task, f"{score:g} / {max_score:g}", first_problem.get(task, ""))
+        table.add_row(task, f"{score:g} / {max_score:g}", first_problem.get(task, Text("")))
     return table
 
 

@@ -22,7 +22,7 @@ def run_suite(targets: list[Path], collector: ResultCollector, *, ini: Path | No
     pytest's own output is captured; it is shown only when the suite fails to run.
     """
     args = [str(target) for target in targets]
-    args += ["-q", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-q", "--tb=no", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if ini is not None:
         args += ["-c", str(ini), "--rootdir", str(ini.parent)]
     args += list(extra_args)

@@ -116,10 +116,17 @@ def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, kwargs=No
     check_array(got, what=name, shape=shape, dtype=dtype)
 
 
-def check_stable(student, name: str, args: tuple, expected, *, dtype, kwargs=None, inputs=None) -> None:
-    """Extreme inputs: the result is finite, close to the expected value, and raised no warning."""
+def check_stable(student, name: str, args: tuple, expected, *, dtype, kwargs=None, inputs=None, scalar=False) -> None:
+    """Extreme inputs: the result is finite, close to the expected value, and raised no warning.
+
+    With ``scalar`` the result must be one float (a loss), else an array of the expected shape.
+    """
     result = student.call(name, *args, **(kwargs or {}))
     assert_no_warnings(result.warnings, what=name)
-    got = check_array(result.value, what=name, shape=np.shape(expected)) if np.ndim(expected) else result.value
+    if scalar:
+        got = check_scalar(result.value, what=name)
+        inputs = None
+    else:
+        got = check_array(result.value, what=name, shape=np.shape(expected))
     assert_finite(got, what=name, inputs=inputs)
     assert_close(got, expected, what=name, inputs=inputs, **tolerance(dtype))

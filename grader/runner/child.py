@@ -30,13 +30,14 @@ def student_traceback(error: BaseException) -> str:
         for frame in traceback.extract_tb(error.__traceback__)
         if os.path.abspath(frame.filename).startswith(SUBMISSION_DIR + os.sep)
     ]
-    lines = []
+    lines = [exception_line(error)]
+    if frames:
+        lines.append("Traceback (your code, most recent call last):")
     for frame in frames:
         name = os.path.relpath(frame.filename, SUBMISSION_DIR)
         lines.append(f'  File "{name}", line {frame.lineno}, in {frame.name}')
         if frame.line:
             lines.append(f"    {frame.line.strip()}")
-    lines.append(exception_line(error))
     return _truncate("\n".join(lines))
 
 
@@ -96,7 +97,7 @@ def run_call(modules: dict, request: dict, blobs: list, out_blobs: list) -> dict
             return {"ok": False, "kind": "exception", "message": f"{name} called sys.exit()"}
         except BaseException as error:  # noqa: BLE001
             kind = "not_implemented" if isinstance(error, NotImplementedError) else "exception"
-            return {"ok": False, "kind": kind, "message": student_traceback(error)}
+            return {"ok": False, "kind": kind, "message": student_traceback(error), "type": type(error).__name__}
     mark = len(out_blobs)
     try:
         reply = {"ok": True}

@@ -28,9 +28,10 @@ START_TIMEOUT_S = 30.0
 class StudentError(Exception):
     """The student's code raised, was missing, or returned something unusable."""
 
-    def __init__(self, message: str, kind: str = "exception"):
+    def __init__(self, message: str, kind: str = "exception", type_name: str = ""):
         super().__init__(message)
         self.kind = kind
+        self.type_name = type_name
 
 
 class StudentTimeout(StudentError):
@@ -85,6 +86,7 @@ class Submission:
         self.call_timeout_s = call_timeout_s
         self.deadline: float | None = None
         self.import_status: dict = {}
+        self.timed_out: set[str] = set()
         self._process: subprocess.Popen | None = None
         self._workdir: str | None = None
 
@@ -152,11 +154,11 @@ class Submission:
         sends no result back (for timing). Raises :class:`StudentError` (or a subclass) when
         the student's code fails.
         """
-        self._check_imported(module)
+        self._check_imported(module, [name])
         blobs: list = []
         request = self._request(module, name, args, kwargs, blobs, return_args, discard_result)
         started = time.perf_counter()
-        header, reply_blobs = self._exchange(request, blobs, f"{name}(...)")
+        header, reply_blobs = self._exchange(request, blobs, f"{name}(...)", [name])
         seconds = time.perf_counter() - started
         return self._result(name, header, reply_blobs, seconds, return_args)
 
@@ -166,12 +168,12 @@ class Submission:
         Each entry of the answer is a :class:`CallResult`, or the :class:`StudentError` that
         call raised; a timeout or crash of the whole batch is raised.
         """
-        self._check_imported(module)
+        self._check_imported(module, [name for name, _, _ in calls])
         blobs: list = []
         requests = [self._request(module, name, args, kwargs, blobs, False, False) for name, args, kwargs in calls]
         names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
         started = time.perf_counter()
-        header, reply_blobs = self._exchange({"op": "batch", "calls": requests}, blobs, f"{names}(...)")
+        header, reply_blobs = self._exchange({"op": "batch", "calls": requests}, blobs, f"{names}(...)", [n for n, _, _ in calls])
         seconds = time.perf_counter() - started
         replies = header.get("replies")
         if not isinstance(replies, list) or len(replies) != len(calls):
@@ -185,7 +187,10 @@ class Submission:
                 answers.append(error)
         return answers
 
-    def _check_imported(self, module: str) -> None:
+    def _check_imported(self, module: str, names=()) -> None:
+        for name in names:
+            if name in self.timed_out:
+                raise StudentTimeout(f"{name} did not finish in an earlier check (an endless loop, or far too slow); not run again")
         self._ensure_started()
         status = self.import_status.get(module, {"ok": False, "kind": "missing_file", "message": f"{module}.py was not loaded"})
         if not status.get("ok"):
@@ -206,7 +211,8 @@ class Submission:
     def _result(self, name: str, header: dict, blobs: list, seconds: float, return_args: bool) -> CallResult:
         if not isinstance(header, dict) or not header.get("ok"):
             header = header if isinstance(header, dict) else {}
-            raise StudentError(str(header.get("message", "failed")), kind=str(header.get("kind", "exception")))
+            kind, type_name = str(header.get("kind", "exception")), str(header.get("type", ""))
+            raise StudentError(str(header.get("message", "failed")), kind=kind, type_name=type_name)
         try:
             value = protocol.decode(header.get("result"), blobs)
             args_after = protocol.decode(header["args_after"], blobs) if return_args else None
@@ -228,7 +234,7 @@ class Submission:
         if self._process is None:
             self.start()
 
-    def _exchange(self, request: dict, blobs: list, what: str) -> tuple[dict, list]:
+    def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         try:
             protocol.write_message(self._to_child, request, blobs)
         except (BrokenPipeError, OSError):
@@ -237,7 +243,11 @@ class Submission:
         timeout = self.call_timeout_s
         if self.deadline is not None:
             timeout = max(0.0, min(timeout, self.deadline - time.monotonic()))
-        return self._receive(timeout, what)
+        try:
+            return self._receive(timeout, what)
+        except StudentTimeout:
+            self.timed_out.update(names)
+            raise
 
     def _receive(self, timeout: float, what: str) -> tuple[dict, list]:
         ready, _, _ = select.select([self._from_child], [], [], timeout)
