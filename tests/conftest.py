@@ -1,0 +1,57 @@
+"""Shared fixtures of the project's own tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.lessons import get_lesson
+from grader.paths import reference_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_submission(tmp_path: Path, lesson_id: str, edit=None, name: str = "submission") -> Path:
+    """A copy of the lesson's reference solution as a student folder, optionally edited:
+    ``edit(source) -> source``."""
+    lesson = get_lesson(lesson_id)
+    folder = tmp_path / name
+    folder.mkdir()
+    source = (reference_dir(lesson_id) / lesson.filename).read_text()
+    (folder / lesson.filename).write_text(edit(source) if edit else source)
+    return folder
+
+
+@pytest.fixture
+def submission_factory(tmp_path):
+    """``factory(lesson_id, edit=None, name=...)`` -> a submission folder (see make_submission)."""
+
+    def factory(lesson_id, edit=None, name="submission"):
+        return make_submission(tmp_path, lesson_id, edit, name)
+
+    return factory
+
+
+@pytest.fixture
+def raw_submission(tmp_path):
+    """``factory(lesson_id, source)`` -> a folder holding the lesson's file with ``source``."""
+
+    def factory(lesson_id, source, name="raw"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / get_lesson(lesson_id).filename).write_text(source)
+        return folder
+
+    return factory
+
+
+@pytest.fixture
+def copy_tree(tmp_path):
+    """Copy a folder into the test's temporary directory."""
+
+    def copy(path: Path, name: str) -> Path:
+        return Path(shutil.copytree(path, tmp_path / name))
+
+    return copy
