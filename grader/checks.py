@@ -112,7 +112,7 @@ def assert_close(got, expected, *, what: str, rtol: float, atol: float, inputs: 
     if not (excess > 0).any():
         return
     index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape)) if excess.ndim else ()
-    worst = np.nanmax(np.where(same_inf, 0, error))
+    worst = np.max(np.where(same_inf, 0, np.nan_to_num(error, nan=np.inf)))
     raise CheckFailed(
         f"{what}: max abs error {worst:.1e}{_where(inputs, index, got64.shape)} "
         f"(expected {fmt(expected64[index])}, got {fmt(got64[index])})"

@@ -1,0 +1,50 @@
+"""Numerical assertions and their messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, assert_close, assert_finite, central_difference, check_array, check_scalar, numerical_gradient
+
+
+def test_assert_close_names_the_worst_case():
+    x = np.array([-2.0, 0.0, 2.0])
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([0.1, 0.5, 0.9], [0.105, 0.5, 0.415], what="sigmoid_grad", rtol=1e-6, atol=1e-9, inputs={"x": x})
+    assert str(failure.value) == "sigmoid_grad: max abs error 4.9e-01 at x=2 (index (2,)) (expected 0.415, got 0.9)"
+
+
+def test_assert_close_accepts_matching_infinities_and_rejects_nan():
+    assert_close([np.inf, 1.0], [np.inf, 1.0], what="f", rtol=0, atol=0)
+    with pytest.raises(CheckFailed, match="got nan"):
+        assert_close([np.nan], [1.0], what="f", rtol=1, atol=1)
+
+
+def test_check_array_type_shape_and_dtype():
+    with pytest.raises(CheckFailed, match="returned a list"):
+        check_array([1.0], what="f", shape=(1,))
+    with pytest.raises(CheckFailed, match=r"returned shape \(2,\); expected \(3,\)"):
+        check_array(np.zeros(2), what="f", shape=(3,))
+    with pytest.raises(CheckFailed, match="dtype float64 for float32 input"):
+        check_array(np.zeros(2), what="f", shape=(2,), dtype=np.float32)
+    assert check_array(np.float32(1.0), what="f", shape=(), dtype=np.float32).shape == ()
+
+
+def test_check_scalar():
+    assert check_scalar(np.float32(2.5), what="loss") == 2.5
+    with pytest.raises(CheckFailed, match="expected one float"):
+        check_scalar(np.array([1.0, 2.0]), what="loss")
+
+
+def test_assert_finite_points_at_the_input():
+    with pytest.raises(CheckFailed, match="returned inf at x=1000"):
+        assert_finite(np.array([1.0, np.inf]), what="exp", inputs={"x": np.array([0.0, 1000.0])})
+
+
+def test_finite_differences_are_accurate():
+    x = np.linspace(-2, 2, 9)
+    np.testing.assert_allclose(central_difference(np.sin, x), np.cos(x), rtol=1e-8)
+    before = x.copy()
+    np.testing.assert_allclose(numerical_gradient(lambda v: np.sum(v**3), x), 3 * x**2, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(x, before)

@@ -1,0 +1,51 @@
+"""Each numpy lesson: the reference earns full marks, the stubs earn nothing, and the
+hidden suites cover every task of the catalogue."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from grader.cli import main
+from grader.grading import grade_submission
+from grader.lessons import LESSONS
+from grader.paths import assignment_dir, reference_dir
+
+NUMPY_LESSONS = ["tensors", "activations", "losses"]
+
+
+@pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)
+def test_reference_full_marks_and_every_task_covered(lesson_id):
+    result = grade_submission(lesson_id, reference_dir(lesson_id))
+    problems = [f"{t.name}: {t.message}" for t in result.tests if t.status != "passed"]
+    assert problems == []
+    assert result.score == result.max_score == LESSONS[lesson_id].max_score
+    assert set(result.task_scores()) == set(LESSONS[lesson_id].tasks)
+
+
+@pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)
+def test_stubs_earn_nothing(lesson_id):
+    result = grade_submission(lesson_id, assignment_dir(lesson_id))
+    assert result.score == 0
+    assert {t.status for t in result.tests} <= {"failed", "error"}
+
+
+def test_validate_command_passes():
+    run = CliRunner().invoke(main, ["validate"])
+    assert run.exit_code == 0, run.output
+    assert "course is valid" in run.output
+
+
+def test_grading_needs_no_torch_or_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from grader.grading import grade_submission; "
+        "r = grade_submission('tensors', 'reference/tensors'); "
+        "assert r.score == r.max_score; "
+        "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
