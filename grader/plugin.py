@@ -160,6 +160,17 @@ class ResultCollector:
             for item in task_items:
                 self.points[item.nodeid] = fixed.get(item.nodeid, share)
 
+    def pytest_collection(self, session):
+        if self.isolate:
+            self._open_submission().launch()
+
+    def _open_submission(self):
+        from grader.runner.proxy import Submission
+
+        if self._submission is None:
+            self._submission = Submission(self.submission_path, [self._lesson.module], self.call_timeout_s)
+        return self._submission
+
     # -- fixtures --------------------------------------------------------------------------
     @pytest.fixture(scope="session")
     def lesson(self) -> Lesson:
@@ -172,11 +183,9 @@ class ResultCollector:
         imported here (from ``--submission`` or the test's folder) for public checks."""
         if not self.isolate:
             return self._import_in_process()
-        from grader.runner.proxy import ModuleProxy, Submission
+        from grader.runner.proxy import ModuleProxy
 
-        if self._submission is None:
-            self._submission = Submission(self.submission_path, [self._lesson.module], self.call_timeout_s)
-        return ModuleProxy(self._submission, self._lesson.module)
+        return ModuleProxy(self._open_submission(), self._lesson.module)
 
     def _import_in_process(self):
         sys.modules.pop(self._lesson.module, None)

@@ -29,6 +29,13 @@ class Unencodable(TypeError):
     """A value of a type that may not cross between the processes."""
 
 
+class Stored:
+    """A reference to a value the child already holds (sent once with a ``store`` request)."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+
 def encode(value, blobs: list) -> object:
     """Turn ``value`` into JSON-able data, appending its arrays to ``blobs``."""
     if value is None or isinstance(value, (bool, str)):
@@ -45,6 +52,8 @@ def encode(value, blobs: list) -> object:
             raise Unencodable("a numpy object scalar")
         blobs.append(np.asarray(value))
         return {"__npscalar__": len(blobs) - 1}
+    if type(value) is Stored:
+        return {"__stored__": value.key}
     if type(value) in (list, tuple):
         tag = "__list__" if type(value) is list else "__tuple__"
         return {tag: [encode(item, blobs) for item in value]}
@@ -55,8 +64,8 @@ def encode(value, blobs: list) -> object:
     raise Unencodable(f"an object of type {_type_name(value)}")
 
 
-def decode(data, blobs: list):
-    """Inverse of :func:`encode`."""
+def decode(data, blobs: list, store: dict | None = None):
+    """Inverse of :func:`encode`; ``store`` resolves :class:`Stored` references (child side)."""
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
@@ -70,12 +79,16 @@ def decode(data, blobs: list):
         if array.shape != ():
             raise ProtocolError("numpy scalar with a shape")
         return array[()]
+    if "__stored__" in data:
+        if store is None or data["__stored__"] not in store:
+            raise ProtocolError("reference to a value that was never stored")
+        return store[data["__stored__"]]
     if "__list__" in data:
-        return [decode(item, blobs) for item in data["__list__"]]
+        return [decode(item, blobs, store) for item in data["__list__"]]
     if "__tuple__" in data:
-        return tuple(decode(item, blobs) for item in data["__tuple__"])
+        return tuple(decode(item, blobs, store) for item in data["__tuple__"])
     if "__dict__" in data:
-        return {str(key): decode(item, blobs) for key, item in data["__dict__"].items()}
+        return {str(key): decode(item, blobs, store) for key, item in data["__dict__"].items()}
     raise ProtocolError(f"unknown tag in message: {sorted(data)[:3]}")
 
 

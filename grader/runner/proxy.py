@@ -87,13 +87,21 @@ class Submission:
         self.deadline: float | None = None
         self.import_status: dict = {}
         self.timed_out: set[str] = set()
+        self._stored: set[str] = set()
         self._process: subprocess.Popen | None = None
         self._workdir: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        """Start a fresh child in a fresh copy of the submission."""
+        """Start a fresh child in a fresh copy of the submission and wait until it has
+        imported the student's modules."""
+        self.launch()
+        self._await_hello()
+
+    def launch(self) -> None:
+        """Start a fresh child without waiting for it (its imports overlap the caller's work)."""
         self.stop()
+        self._stored = set()
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
         workdir = Path(self._workdir) / "submission"
         shutil.copytree(self.path, workdir, ignore=shutil.ignore_patterns("__pycache__", ".*"))
@@ -113,6 +121,9 @@ class Submission:
         os.close(from_child_w)
         self._to_child = os.fdopen(to_child_w, "wb")
         self._from_child = os.fdopen(from_child_r, "rb")
+        self.import_status = {}
+
+    def _await_hello(self) -> None:
         try:
             header, _ = self._receive(START_TIMEOUT_S, "importing the submission")
         except StudentError as error:
@@ -222,17 +233,29 @@ class Submission:
         warnings = [str(item) for item in header.get("warnings", [])][:5]
         return CallResult(value, args_after, warnings, seconds)
 
-    def echo(self, *args) -> float:
-        """Send ``args`` to the child and back; the round trip in seconds (transfer cost)."""
+    def store(self, value, name: str | None = None) -> protocol.Stored:
+        """Send ``value`` to the child once; pass the returned reference as an argument later
+        (calls then carry no data, e.g. for timing on large inputs).
+
+        With ``name``, a value stored under that name in this child is reused; ``value`` may
+        then be a function that makes it, called only when needed.
+        """
         self._ensure_started()
+        if name is not None and name in self._stored:
+            return protocol.Stored(name)
+        if callable(value):
+            value = value()
+        key = name if name is not None else f"v{len(self._stored)}"
         blobs: list = []
-        started = time.perf_counter()
-        self._exchange({"op": "echo", "args": protocol.encode(list(args), blobs)}, blobs, "echo")
-        return time.perf_counter() - started
+        self._exchange({"op": "store", "key": key, "value": protocol.encode(value, blobs)}, blobs, "sending inputs")
+        self._stored.add(key)
+        return protocol.Stored(key)
 
     def _ensure_started(self) -> None:
         if self._process is None:
-            self.start()
+            self.launch()
+        if not self.import_status:
+            self._await_hello()
 
     def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         try:
@@ -288,6 +311,6 @@ class ModuleProxy:
         """Several calls in one round trip (see :meth:`Submission.call_many`)."""
         return self._submission.call_many(self._module, calls)
 
-    def echo(self, *args) -> float:
-        """Round-trip time of sending ``args`` to the child and back."""
-        return self._submission.echo(*args)
+    def store(self, value, name: str | None = None) -> protocol.Stored:
+        """Send ``value`` to the child once (see :meth:`Submission.store`)."""
+        return self._submission.store(value, name)

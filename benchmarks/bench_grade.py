@@ -1,0 +1,67 @@
+"""Benchmark: how long grading one numpy-lesson submission takes on this machine.
+
+Prints, per lesson, the median wall time of
+- `grade autograde LESSON reference/LESSON` as a fresh command (interpreter start included),
+- grading one submission inside a running grader (the per-submission cost of a batch),
+  for the reference (full marks) and the stubs (every check fails fast),
+- `grade check LESSON reference/LESSON` as a fresh command (the student's local check).
+
+Usage: python benchmarks/bench_grade.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+LESSONS = ["tensors", "activations", "losses"]
+
+
+def wall(function, repeat: int) -> float:
+    """Median wall time of ``function()`` over ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def command(*args: str):
+    def run():
+        subprocess.run([sys.executable, "-m", "grader", *args], cwd=REPO, check=False, capture_output=True)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
+    repeat = parser.parse_args().repeat
+
+    from grader.grading import grade_submission
+
+    grade_submission("tensors", REPO / "reference" / "tensors")  # warm-up: imports, caches
+    table = Table(title=f"Grading one submission (median of {repeat}, seconds)")
+    for column in ("lesson", "autograde (CLI, reference)", "in batch: reference", "in batch: stubs", "check (CLI)"):
+        table.add_column(column, justify="right")
+    for lesson in LESSONS:
+        reference, stubs = REPO / "reference" / lesson, REPO / "assignments" / lesson
+        cli = wall(command("autograde", lesson, str(reference)), repeat)
+        warm_reference = wall(lambda: grade_submission(lesson, reference), repeat)
+        warm_stubs = wall(lambda: grade_submission(lesson, stubs), repeat)
+        check = wall(command("check", lesson, str(reference)), repeat)
+        table.add_row(lesson, f"{cli:.2f}", f"{warm_reference:.2f}", f"{warm_stubs:.2f}", f"{check:.2f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
