@@ -154,6 +154,10 @@ def autograde(lesson, paths, json_out, details, timeout_s):
 
     _instructor_only("autograde")
     folders = [_existing_folder(path) for path in paths]
+    from grader.runner.sandbox import detect
+
+    for line in detect().missing():
+        click.echo(f"grade: note: protection off: {line}", err=True)
     graded = [grade_submission(lesson.id, folder, call_timeout_s=timeout_s) for folder in folders]
     out = report.console(stderr=json_out == "-")
     out.print(report.scores_table(graded))

@@ -61,6 +61,7 @@ def check_vectorized(student, reference_fn, name: str, args: tuple, kwargs: dict
         student.store(arg, f"{input_name}/{i}" if input_name else None) if isinstance(arg, np.ndarray) else arg
         for i, arg in enumerate(args)
     ]
+    _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64)
     student_s = min(student.call(name, *stored, discard_result=True, **kwargs).seconds for _ in range(2))
     allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
     if student_s > allowed:
@@ -77,9 +78,19 @@ def _timed(function, *args, **kwargs) -> float:
     return time.perf_counter() - started
 
 
-def check_unchanged(student, name: str, args: tuple, kwargs: dict | None = None, names=None) -> None:
-    """Fail when the student's ``name`` modifies any array argument in place."""
+def _check_value(got, expected, what: str, dtype) -> None:
+    """The result must be right before any other property of it earns points."""
+    if np.ndim(expected) == 0 and not isinstance(expected, np.ndarray) and not isinstance(expected, np.generic):
+        got = check_scalar(got, what=what)
+    else:
+        got = check_array(got, what=what, shape=np.shape(expected))
+    assert_close(got, expected, what=what, **tolerance(dtype))
+
+
+def check_unchanged(student, name: str, args: tuple, kwargs: dict | None = None, names=None, *, expected) -> None:
+    """Fail when the student's ``name`` gives a wrong result or modifies any array argument."""
     result = student.call(name, *args, return_args=True, **(kwargs or {}))
+    _check_value(result.value, expected, name, np.float64)
     names = names or [f"argument {i + 1}" for i in range(len(args))]
     for before, after, label in zip(args, result.args_after, names):
         if isinstance(before, np.ndarray):
@@ -116,10 +127,11 @@ def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
         assert_close(got, case.expected, what=what, inputs=case.inputs, **tolerance(case.dtype))
 
 
-def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, kwargs=None) -> None:
-    """Fail unless the student's result has the given dtype and shape."""
+def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, expected, kwargs=None) -> None:
+    """Fail unless the student's result has the given dtype and shape, and is right."""
     got = student.call(name, *args, **(kwargs or {})).value
     check_array(got, what=name, shape=shape, dtype=dtype)
+    assert_close(got, expected, what=name, **tolerance(dtype))
 
 
 def check_stable(student, name: str, args: tuple, expected, *, dtype, kwargs=None, inputs=None, scalar=False) -> None:

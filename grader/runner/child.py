@@ -1,13 +1,18 @@
-"""The child process: imports the student's modules and runs calls sent by the grader.
+"""The child process: confines itself, imports the student's modules and runs calls.
 
-Started by :mod:`grader.runner.proxy` as ``python -I child.py IN_FD OUT_FD MODULE...`` in a
-folder holding a copy of the submission. It speaks :mod:`protocol` over the two pipe file
-descriptors; the student's own prints go to standard output and error, which the grader
-discards or caps. It never imports the ``grader`` package, so nothing of the grader's
-reaches the student's process but this file and the protocol.
+Started by :mod:`grader.runner.proxy` as ``python -I child.py IN_FD OUT_FD OPTIONS MODULE...``
+(OPTIONS is JSON, see :mod:`grader.runner.sandbox`) from a copy of this file and the protocol
+in the child's own folder. Before any student code runs it moves to private namespaces where
+allowed, hides the answers, sets resource limits and drops to its own unprivileged user.
+It speaks :mod:`protocol` over the two pipe file descriptors; the student's prints go to
+standard output and error, which the grader discards. It never imports the ``grader``
+package: nothing of the grader's reaches the student's process but this file and the protocol.
 """
 
+import ctypes
+import json
 import os
+import resource
 import sys
 import traceback
 import warnings
@@ -22,6 +27,99 @@ import numpy as np  # noqa: E402
 MAX_TEXT = 2000
 SUBMISSION_DIR = os.getcwd()
 STORE: dict = {}
+MAIN_PID = os.getpid()
+OWN_USER = None  # the user id of this child alone, once it has dropped to it
+
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+MNT_DETACH, PR_SET_NO_NEW_PRIVS = 2, 38
+
+
+def confine(options: dict) -> None:
+    """Namespaces and hidden answers (when asked), resource limits, then an unprivileged user."""
+    global SUBMISSION_DIR
+    root = os.geteuid() == 0
+    if root and options.get("unshare"):
+        _private_namespaces(options.get("hide", []), options.get("expose", []))
+    limits = options.get("limits", {})
+    _limit(resource.RLIMIT_AS, limits.get("memory_bytes"))
+    _limit(resource.RLIMIT_CPU, limits.get("cpu_seconds"))
+    _limit(resource.RLIMIT_FSIZE, limits.get("file_bytes"))
+    _limit(resource.RLIMIT_NOFILE, limits.get("open_files"))
+    _limit(resource.RLIMIT_CORE, 0)
+    global OWN_USER
+    uid = options.get("uid")
+    if root and uid is not None:
+        _limit(resource.RLIMIT_NPROC, limits.get("processes"))
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        OWN_USER = uid
+    _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    os.chdir(options.get("submission", SUBMISSION_DIR))
+    SUBMISSION_DIR = os.getcwd()
+
+
+def reap_strays() -> None:
+    """Kill every other process of this child's own user: what the student's code forked or
+    started in the background ends with the call that started it."""
+    if OWN_USER is not None and os.getuid() == OWN_USER:
+        try:
+            os.kill(-1, 9)  # every process this user may signal, except this one
+        except OSError:
+            pass
+
+
+def _limit(kind, value) -> None:
+    if value is not None:
+        resource.setrlimit(kind, (int(value), int(value)))
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    encode = lambda text: text.encode() if text is not None else None  # noqa: E731
+    if _libc().mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"mount {target}: {os.strerror(error)}")
+
+
+def _private_namespaces(hide: list, expose: list) -> None:
+    """New mount and network namespaces; empty read-only mounts over the answers; Python's
+    folders made reachable for the unprivileged user (``expose``: paths behind a closed
+    folder such as a 0700 /root, which is replaced by a tmpfs holding only what is needed)."""
+    libc = _libc()
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    for path in hide:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
+        elif os.path.exists(path):
+            _mount("/dev/null", path, None, MS_BIND)
+    openings: dict = {}
+    for path in expose:
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            folder = "/" + "/".join(parts[:depth])
+            if not os.stat(folder).st_mode & 0o001:
+                openings.setdefault(folder, set()).add(parts[depth])
+    stash_root = os.path.join(os.path.dirname(os.getcwd()), "expose")
+    for number, folder in enumerate(sorted(openings, key=len)):
+        names = sorted(openings[folder])
+        stashes = []
+        for name in names:
+            stash = os.path.join(stash_root, f"{number}-{name}")
+            os.makedirs(stash)
+            _mount(os.path.join(folder, name), stash, None, MS_BIND | MS_REC)
+            stashes.append(stash)
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        for name, stash in zip(names, stashes):
+            os.mkdir(os.path.join(folder, name))
+            _mount(stash, os.path.join(folder, name), None, MS_BIND | MS_REC)
+            libc.umount2(stash.encode(), MNT_DETACH)
 
 
 def student_traceback(error: BaseException) -> str:
@@ -128,10 +226,14 @@ def main(argv: list[str]) -> None:
     """Serve calls until the grader closes the pipe."""
     inbox = os.fdopen(int(argv[1]), "rb")
     outbox = os.fdopen(int(argv[2]), "wb")
+    confine(json.loads(argv[3]))
     sys.path.insert(0, SUBMISSION_DIR)
     modules, status = {}, {}
-    for name in argv[3:]:
+    for name in argv[4:]:
         modules[name], status[name] = import_module(name)
+        if os.getpid() != MAIN_PID:
+            os._exit(0)
+    reap_strays()
     protocol.write_message(outbox, {"hello": status}, [])
     while True:
         try:
@@ -146,6 +248,9 @@ def main(argv: list[str]) -> None:
             reply = {"replies": [run_call(modules, call, blobs, out_blobs) for call in request["calls"]]}
         else:
             reply = run_call(modules, request, blobs, out_blobs)
+        if os.getpid() != MAIN_PID:
+            os._exit(0)  # a copy forked by student code never speaks for the child
+        reap_strays()
         protocol.write_message(outbox, reply, out_blobs)
 
 

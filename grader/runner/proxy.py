@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.runner import protocol
+from grader.runner import protocol, sandbox
 
-CHILD_SCRIPT = Path(__file__).with_name("child.py")
+RUNNER_FILES = [Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py")]
 DEFAULT_CALL_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 30.0
 
@@ -80,8 +80,16 @@ class Submission:
     ``modules`` are the module names (file stems) the lesson's student writes.
     """
 
-    def __init__(self, path: Path, modules: list[str], call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S):
+    def __init__(
+        self,
+        path: Path,
+        modules: list[str],
+        call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
+        limits: sandbox.Limits | None = None,
+    ):
         self.path = Path(path)
+        self.limits = limits or sandbox.Limits()
+        self._uid: int | None = None
         self.modules = list(modules)
         self.call_timeout_s = call_timeout_s
         self.deadline: float | None = None
@@ -103,17 +111,23 @@ class Submission:
         self.stop()
         self._stored = set()
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
-        workdir = Path(self._workdir) / "submission"
-        shutil.copytree(self.path, workdir, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        workdir = Path(self._workdir)
+        shutil.copytree(self.path, workdir / "submission", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        (workdir / "runner").mkdir(mode=0o755)
+        for source in RUNNER_FILES:
+            shutil.copyfile(source, workdir / "runner" / source.name)
+        self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
+        sandbox.prepare_workdir(workdir, self._uid)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        command = sandbox.child_command(workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid)
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(CHILD_SCRIPT), str(to_child_r), str(from_child_w), *self.modules],
-            cwd=workdir,
-            env=_scrubbed_environment(self._workdir),
+            command,
+            cwd=workdir / "submission",
+            env=_scrubbed_environment(str(workdir / "submission")),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=None if os.environ.get("GRADER_DEBUG_CHILD") else subprocess.DEVNULL,
             pass_fds=(to_child_r, from_child_w),
             start_new_session=True,
         )
@@ -145,6 +159,7 @@ class Submission:
             except (ProcessLookupError, PermissionError):
                 pass
             process.wait()
+            sandbox.kill_user_processes(self._uid)
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

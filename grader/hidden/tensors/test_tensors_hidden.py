@@ -81,14 +81,14 @@ def test_operation_dtype_and_shape(name, student, reference):
     """{name} keeps the inputs' dtype and gives the right shape"""
     for dtype in FLOAT_DTYPES:
         args, expected, shape = _operation_cases(name, reference, dtype)[2]
-        check_dtype_kept(student, name, args, dtype=dtype, shape=shape)
+        check_dtype_kept(student, name, args, dtype=dtype, shape=shape, expected=expected)
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in OPERATIONS])
 def test_operation_inputs_unchanged(name, student, reference):
     """{name} leaves its inputs unchanged"""
-    args, _, _ = _operation_cases(name, reference, np.float64)[3]
-    check_unchanged(student, name, args)
+    args, expected, _ = _operation_cases(name, reference, np.float64)[3]
+    check_unchanged(student, name, args, expected=expected)
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in OPERATIONS])
@@ -131,11 +131,12 @@ def test_threshold_neuron_values(student, reference):
 
 
 @pytest.mark.task("threshold_neuron")
-def test_threshold_neuron_dtype(student):
+def test_threshold_neuron_dtype(student, reference):
     """threshold_neuron returns 0/1 in the input's dtype"""
     for dtype in FLOAT_DTYPES:
         x = uniform(rng_for("neuron-dtype"), (6, 3), dtype)
-        check_dtype_kept(student, "threshold_neuron", (x, np.ones(3, dtype=dtype), 0.5), dtype=dtype, shape=(6,))
+        args = (x, np.ones(3, dtype=dtype), 0.5)
+        check_dtype_kept(student, "threshold_neuron", args, dtype=dtype, shape=(6,), expected=reference.threshold_neuron(*args))
 
 
 def _weights(value, what: str, w_shape: tuple):
@@ -215,8 +216,10 @@ def test_normal_equation_dtype_and_inputs(student):
     """linear_regression_normal keeps the dtype and leaves X and y unchanged"""
     for dtype in FLOAT_DTYPES:
         X, y = _regression(("dtype", dtype), dtype=dtype)
-        check_dtype_kept(student, "linear_regression_normal", (X, y), dtype=dtype, shape=(4,))
-    check_unchanged(student, "linear_regression_normal", _regression("unchanged"), names=["X", "y"])
+        expected = np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
+        check_dtype_kept(student, "linear_regression_normal", (X, y), dtype=dtype, shape=(4,), expected=expected)
+    X, y = _regression("unchanged")
+    check_unchanged(student, "linear_regression_normal", (X, y), names=["X", "y"], expected=np.linalg.lstsq(X, y, rcond=None)[0])
 
 
 @pytest.mark.task("linear_regression_gd")
@@ -240,12 +243,16 @@ def test_gradient_descent_converges(student):
 
 
 @pytest.mark.task("linear_regression_gd")
-def test_gradient_descent_dtype_and_inputs(student):
+def test_gradient_descent_dtype_and_inputs(student, reference):
     """linear_regression_gd keeps the dtype and leaves X and y unchanged"""
+    settings = {"lr": 0.05, "epochs": 5}
     for dtype in FLOAT_DTYPES:
         X, y = _regression(("gd-dtype", dtype), dtype=dtype)
-        check_dtype_kept(student, "linear_regression_gd", (X, y), dtype=dtype, shape=(4,), kwargs={"lr": 0.05, "epochs": 5})
-    check_unchanged(student, "linear_regression_gd", _regression("gd-unchanged"), {"lr": 0.05, "epochs": 5}, names=["X", "y"])
+        expected = reference.linear_regression_gd(X.astype(np.float64), y.astype(np.float64), **settings)
+        check_dtype_kept(student, "linear_regression_gd", (X, y), dtype=dtype, shape=(4,), kwargs=settings, expected=expected)
+    X, y = _regression("gd-unchanged")
+    expected = reference.linear_regression_gd(X, y, **settings)
+    check_unchanged(student, "linear_regression_gd", (X, y), settings, names=["X", "y"], expected=expected)
 
 
 @pytest.mark.task("linear_regression_gd")

@@ -1,0 +1,208 @@
+"""How the child that runs student code is confined, decided in the grader's process.
+
+Protections, strongest first, each used where the machine allows it:
+
+- **bubblewrap** (``bwrap``): the child sees only the Python installation (read-only), its own
+  folder and fresh ``/proc``, ``/dev`` and ``/tmp``; new network, PID, IPC and UTS namespaces.
+- **private namespaces without bubblewrap** (as root): the child itself (``child.py``, before
+  any student code) moves to new mount and network namespaces and covers the answers (the
+  reference solutions, the hidden suites, extra secret paths) with empty read-only mounts.
+- **an unprivileged user** (as root): the child drops to a user id of its own (one per
+  child, so a process limit and a clean-up by user id concern that child alone).
+- **resource limits** (always): address space, CPU time, processes, file size, open files.
+
+``detect()`` says which are available; the grader says once which are off.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import signal
+import site
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from grader.paths import PACKAGE_DIR, course_root
+
+#: Child user ids are taken from this range, one per child, when the grader runs as root.
+UID_BASE = 61000
+UID_COUNT = 3000
+_uids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one child process (setrlimit)."""
+
+    memory_bytes: int = 2 << 30
+    cpu_seconds: int = 300
+    processes: int = 64
+    file_bytes: int = 64 << 20
+    open_files: int = 256
+
+
+@dataclass(frozen=True)
+class Protections:
+    """Which protections this machine allows."""
+
+    root: bool
+    bubblewrap: bool
+
+    @property
+    def drop_user(self) -> bool:
+        return self.root
+
+    @property
+    def namespaces(self) -> bool:
+        return self.root
+
+    def missing(self) -> list[str]:
+        """The protections that are off, in words."""
+        off = []
+        if not self.bubblewrap:
+            off.append("bubblewrap not found: the child sees the whole filesystem (answers hidden by mounts only when root)")
+        if not self.root:
+            off.append("not root: no separate user, no network or mount namespaces; answers rely on file permissions")
+        return off
+
+
+@functools.lru_cache(maxsize=1)
+def detect() -> Protections:
+    """The protections available here (bubblewrap is probed once: it must start a sandbox)."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    use_bwrap = os.environ.get("GRADER_SANDBOX", "auto") != "no-bwrap"
+    return Protections(root=root, bubblewrap=use_bwrap and root and _bubblewrap_works())
+
+
+def _bubblewrap_works() -> bool:
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return False
+    probe = [bwrap, "--unshare-net", "--unshare-pid", "--die-with-parent", *_readonly_binds(), "--proc", "/proc", "--dev", "/dev", sys.executable, "-I", "-c", "pass"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def secret_paths() -> list[str]:
+    """What the child must never read: reference solutions, hidden suites, and the paths in
+    ``$GRADER_SECRET_PATHS`` (``os.pathsep``-separated; for example held-out test labels)."""
+    paths = [course_root() / "reference", PACKAGE_DIR / "hidden"]
+    paths += [Path(p) for p in os.environ.get("GRADER_SECRET_PATHS", "").split(os.pathsep) if p]
+    return [str(p.resolve()) for p in paths if p.exists()]
+
+
+def python_paths() -> list[str]:
+    """The Python installation the child needs: prefixes and site-packages, resolved."""
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(site.getsitepackages())
+    resolved = {os.path.realpath(p) for p in paths if os.path.exists(p)}
+    return sorted(p for p in resolved if not any(p != q and p.startswith(q + os.sep) for q in resolved))
+
+
+def allocate_uid() -> int:
+    """A user id for one child (cycling through a range no account uses)."""
+    return UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_COUNT
+
+
+def _readonly_binds() -> list[str]:
+    args: list[str] = []
+    made: set[str] = set()
+    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
+        if os.path.exists(system):
+            args += ["--ro-bind", system, system]
+    for path in python_paths():
+        # bwrap creates missing parents of a mount point with mode 0700: open them for the child.
+        for parent in reversed(Path(path).parents):
+            if str(parent) != "/" and str(parent) not in made:
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(str(parent))
+        args += ["--ro-bind", path, path]
+    return args
+
+
+def _closed_ancestors(path: str) -> list[str]:
+    """Ancestors of ``path`` that other users may not traverse (such as a 0700 /root)."""
+    closed = []
+    current = Path(path)
+    for parent in reversed(current.parents):
+        if str(parent) != "/" and not os.stat(parent).st_mode & 0o001:
+            closed.append(str(parent))
+    return closed
+
+
+def child_command(child_script: Path, workdir: Path, fds: tuple[int, int], modules: list[str], limits: Limits, uid: int | None) -> list[str]:
+    """The command line that starts ``child.py`` confined as :func:`detect` allows."""
+    protections = detect()
+    options = {
+        "limits": asdict(limits),
+        "uid": uid,
+        "unshare": protections.namespaces and not protections.bubblewrap,
+        "hide": secret_paths() if protections.namespaces and not protections.bubblewrap else [],
+        "expose": [p for p in python_paths() if _closed_ancestors(p)],
+        "submission": str(workdir / "submission"),
+    }
+    import json
+
+    command = [sys.executable, "-I", str(child_script), str(fds[0]), str(fds[1]), json.dumps(options), *modules]
+    if not protections.bubblewrap:
+        return command
+    return [
+        shutil.which("bwrap"), "--die-with-parent", "--new-session",
+        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--tmpfs", "/tmp", *_readonly_binds(),
+        "--bind", str(workdir), str(workdir),
+        "--proc", "/proc", "--dev", "/dev",
+        "--chdir", str(workdir / "submission"),
+        *command,
+    ]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def protect_answers() -> None:
+    """Make the answers' folders readable by the grader's user alone (mode 0700)."""
+    for path in secret_paths():
+        if os.path.isdir(path) and os.stat(path).st_uid == os.geteuid():
+            os.chmod(path, os.stat(path).st_mode & 0o700)
+
+
+def prepare_workdir(workdir: Path, uid: int | None) -> None:
+    """Let the child's user reach its folder and own its submission copy."""
+    if uid is None:
+        return
+    protect_answers()
+    os.chmod(workdir, 0o711)
+    for root, dirs, files in os.walk(workdir / "submission"):
+        os.chown(root, uid, uid)
+        for name in files:
+            os.chown(os.path.join(root, name), uid, uid)
+
+
+def kill_user_processes(uid: int | None) -> None:
+    """SIGKILL every process of the child's user: what a student started outlives no test."""
+    if uid is None:
+        return
+    for _ in range(50):
+        found = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as status:
+                    real_uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+            except (OSError, StopIteration, ValueError):
+                continue
+            if real_uid == uid:
+                found = True
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if not found:
+            return

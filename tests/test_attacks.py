@@ -1,0 +1,204 @@
+"""Adversarial submissions: each attack must fail, cost exactly the attacked tasks, and leave
+the grader, the answers and the rest of the batch unharmed; with and without bubblewrap.
+
+Every attack lives in a copy of the tensors reference whose ``tensor_sum`` (or whole module)
+attacks; ``tensor_sum`` returns the right answer only if the attack succeeded, so a working
+protection shows up as 0 points on ``tensor_sum`` and full marks elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.grading import grade_submission
+from grader.lessons import LESSONS
+from grader.paths import PACKAGE_DIR, reference_dir
+from grader.runner import sandbox
+
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+pytestmark = pytest.mark.skipif(not ROOT, reason="the sandbox's user, namespace and process protections need root")
+
+TASKS = set(LESSONS["tensors"].tasks)
+REFERENCE_FILE = reference_dir("tensors") / "tensors.py"
+HIDDEN_FILE = PACKAGE_DIR / "hidden" / "tensors" / "test_tensors_hidden.py"
+SUM_BODY = '''    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
+    return a + b
+'''
+
+
+def _bwrap_available() -> bool:
+    sandbox.detect.cache_clear()
+    try:
+        return sandbox.detect().bubblewrap
+    finally:
+        sandbox.detect.cache_clear()
+
+
+MODES = [
+    pytest.param("bwrap", marks=pytest.mark.skipif(not _bwrap_available(), reason="needs bubblewrap (Debian package bubblewrap)")),
+    "no-bwrap",
+]
+
+
+@pytest.fixture(params=MODES)
+def mode(request, monkeypatch):
+    """Grade with bubblewrap, or with the grader's own namespaces and user switch only."""
+    monkeypatch.setenv("GRADER_SANDBOX", "auto" if request.param == "bwrap" else "no-bwrap")
+    sandbox.detect.cache_clear()
+    yield request.param
+    sandbox.detect.cache_clear()
+
+
+def attack_in_sum(body: str, header: str = "") -> callable:
+    """An edit of the reference: ``body`` runs in tensor_sum before its correct code, which it
+    reaches only if the attack succeeded (``body`` raises otherwise)."""
+    indented = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
+
+    def edit(source: str) -> str:
+        return header + source.replace(SUM_BODY, indented + SUM_BODY)
+
+    return edit
+
+
+def wrong_sum(body: str) -> callable:
+    """An edit where tensor_sum runs ``body`` and then returns a wrong answer, whatever happens."""
+    indented = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
+    return lambda source: source.replace(SUM_BODY, indented + "    return a - b\n")
+
+
+def at_import(code: str) -> callable:
+    return lambda source: code + "\n" + source
+
+
+def assert_lost_exactly(result, tasks: set) -> None:
+    lost = {task for task, (score, max_score) in result.task_scores().items() if score < max_score}
+    zero = {task for task, (score, _) in result.task_scores().items() if score == 0}
+    assert lost == tasks and zero >= tasks, {t.task: t.message for t in result.tests if t.status != "passed"}
+
+
+ATTACKS = {
+    "read-reference-from-disk": (attack_in_sum(f"exec(open({str(REFERENCE_FILE)!r}).read())"), {"tensor_sum"}),
+    "read-hidden-suite-from-disk": (attack_in_sum(f"open({str(HIDDEN_FILE)!r}).read()"), {"tensor_sum"}),
+    "import-grader-internals": (
+        attack_in_sum("from grader.paths import load_reference\nreturn load_reference('tensors', 'tensors').tensor_sum(a, b)"),
+        {"tensor_sum"},
+    ),
+    "monkeypatch-numpy-and-builtins": (
+        lambda source: wrong_sum("")(at_import(
+            "import builtins, numpy, numpy.testing\nnumpy.allclose = lambda *a, **k: True\n"
+            "numpy.testing.assert_allclose = lambda *a, **k: None\nnumpy.array_equal = lambda *a, **k: True\n"
+            "numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), bool)\n"
+            "builtins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0"
+        )(source)),
+        {"tensor_sum"},
+    ),
+    "lying-object": (
+        lambda source: source.replace(SUM_BODY, "    class Liar:\n        __eq__ = lambda self, other: True\n"
+                                      "        __array__ = lambda self, *a, **k: a + b\n        __float__ = lambda self: 0.0\n"
+                                      "    return Liar()\n"),
+        {"tensor_sum"},
+    ),
+    "lying-ndarray-subclass": (
+        lambda source: source.replace(SUM_BODY, "    class Liar(np.ndarray):\n        __eq__ = lambda self, other: True\n"
+                                      "        __ne__ = lambda self, other: False\n    return (a - b).view(Liar)\n"),
+        {"tensor_sum"},
+    ),
+    "exit-at-import": (at_import("import sys\nsys.exit(0)"), TASKS),
+    "os-exit-at-import": (at_import("import os\nos._exit(0)"), TASKS),
+    "exit-in-function": (attack_in_sum("import sys\nsys.exit(0)"), {"tensor_sum"}),
+    "os-exit-in-function": (attack_in_sum("import os\nos._exit(0)"), {"tensor_sum"}),
+    "endless-loop": (attack_in_sum("while True:\n    pass"), {"tensor_sum"}),
+    "allocate-20-gb": (attack_in_sum("big = np.ones(20 * 2**30 // 8)\nbig[::4096] = 2.0"), {"tensor_sum"}),
+    "fork-bomb": (attack_in_sum("import os\nwhile True:\n    os.fork()"), {"tensor_sum"}),
+    "print-100-mb": (at_import("import sys\nsys.stdout.write('x' * 100_000_000)\nsys.stderr.write('y' * 1000)"), set()),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_attack_fails(name, mode, submission_factory):
+    edit, lost = ATTACKS[name]
+    folder = submission_factory("tensors", edit)
+    result = grade_submission("tensors", folder, call_timeout_s=3.0)
+    assert_lost_exactly(result, lost)
+
+
+def test_forged_result_file_is_ignored(mode, submission_factory, tmp_path):
+    output = tmp_path / "results.json"
+    forged = json.dumps([{"lesson": "tensors", "score": 1000.0}])
+    body = "".join(
+        f"try:\n    open({str(path)!r}, 'w').write({forged!r})\nexcept OSError:\n    pass\n"
+        for path in (output, tmp_path / "forged.json", "results.json", "/tmp/results.json")
+    )
+    folder = submission_factory("tensors", wrong_sum(body))
+    run = CliRunner().invoke(main, ["autograde", "tensors", str(folder), "--json", str(output)])
+    assert run.exit_code == 0, run.output
+    (result,) = json.loads(output.read_text())
+    assert result["score"] == result["max_score"] - LESSONS["tensors"].tasks["tensor_sum"]
+    assert not (tmp_path / "forged.json").exists()
+
+
+def test_files_outside_the_folder_stay_untouched(mode, submission_factory, tmp_path):
+    sentinel = tmp_path / "sentinel.txt"
+    sentinel.write_text("keep me")
+    before = REFERENCE_FILE.read_text()
+    body = (
+        f"import os\nfor path in ({str(sentinel)!r}, {str(REFERENCE_FILE)!r}):\n"
+        "    try:\n        open(path, 'a').write('pwned')\n    except OSError:\n        pass\n"
+        f"os.remove({str(sentinel)!r})"
+    )
+    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(body)))
+    assert_lost_exactly(result, {"tensor_sum"})
+    assert sentinel.read_text() == "keep me"
+    assert REFERENCE_FILE.read_text() == before
+
+
+def test_network_connection_is_refused(mode, submission_factory):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted = []
+    server.settimeout(10)
+
+    def accept():
+        try:
+            accepted.append(server.accept())
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    body = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2).close()"
+    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(body)))
+    server.close()
+    thread.join(timeout=15)
+    assert_lost_exactly(result, {"tensor_sum"})
+    assert accepted == []
+
+
+def test_background_process_does_not_outlive_grading(mode, submission_factory):
+    marker = f"grader-attack-{os.getpid()}-{mode}"
+    body = f"import subprocess\nsubprocess.Popen(['sh', '-c', 'exec -a {marker} sleep 300'], start_new_session=True)"
+    result = grade_submission("tensors", submission_factory("tensors", wrong_sum(body)))
+    assert_lost_exactly(result, {"tensor_sum"})
+    survivors = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert survivors == []
+
+
+def test_batch_is_unaffected_by_attacks(mode, submission_factory, tmp_path):
+    names = ["fork-bomb", "allocate-20-gb", "os-exit-in-function", "endless-loop", "exit-at-import"]
+    folders = [submission_factory("tensors", ATTACKS[name][0], name=name) for name in names]
+    good = submission_factory("tensors", name="good")
+    output = tmp_path / "batch.json"
+    run = CliRunner().invoke(main, ["autograde", "tensors", *map(str, folders), str(good), "--timeout", "2", "--json", str(output)])
+    assert run.exit_code == 0, run.output
+    results = json.loads(output.read_text())
+    assert results[-1]["score"] == results[-1]["max_score"] == LESSONS["tensors"].max_score
+    assert all(r["score"] < r["max_score"] for r in results[:-1])
