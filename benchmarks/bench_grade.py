@@ -4,7 +4,10 @@ Prints, per lesson, the median wall time of
 - `grade autograde LESSON reference/LESSON` as a fresh command (interpreter start included),
 - grading one submission inside a running grader (the per-submission cost of a batch),
   for the reference (full marks) and the stubs (every check fails fast),
-- `grade check LESSON reference/LESSON` as a fresh command (the student's local check).
+- `grade check LESSON reference/LESSON` as a fresh command (the student's local check);
+then what isolation costs: starting the student's child bare (Python and numpy only), confined
+by the grader's own namespaces and user switch, and under bubblewrap, and grading the
+reference of each lesson under each available sandbox.
 
 Usage: python benchmarks/bench_grade.py [--repeat N]
 """
@@ -61,6 +64,43 @@ def main() -> None:
         check = wall(command("check", lesson, str(reference)), repeat)
         table.add_row(lesson, f"{cli:.2f}", f"{warm_reference:.2f}", f"{warm_stubs:.2f}", f"{check:.2f}")
     Console().print(table)
+    Console().print(isolation_table(repeat))
+
+
+def _start_and_stop(submission) -> None:
+    submission.start()
+    submission.stop()
+
+
+def isolation_table(repeat: int) -> Table:
+    """Child start-up and grading time under each sandbox this machine allows."""
+    import os
+    import tempfile
+
+    from grader.grading import grade_submission
+    from grader.runner import sandbox
+    from grader.runner.proxy import Submission
+
+    table = Table(title=f"What isolation costs (median of {repeat}, seconds)")
+    for column in ("child", "start + stop", *(f"grade {lesson}" for lesson in LESSONS)):
+        table.add_column(column, justify="right")
+    bare = wall(lambda: subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True), repeat)
+    table.add_row("bare python + numpy (no isolation)", f"{bare:.3f}", *("-" for _ in LESSONS))
+    folder = tempfile.mkdtemp()
+    Path(folder, "tensors.py").write_text("import numpy\n")
+    for mode, label in (("no-bwrap", "own namespaces + user"), ("auto", "bubblewrap")):
+        os.environ["GRADER_SANDBOX"] = mode
+        sandbox.detect.cache_clear()
+        protections = sandbox.detect()
+        if mode == "auto" and not protections.bubblewrap:
+            table.add_row(label, "not available", *("-" for _ in LESSONS))
+            continue
+        start = wall(lambda: _start_and_stop(Submission(Path(folder), ["tensors"])), repeat)
+        grades = [wall(lambda lesson=lesson: grade_submission(lesson, REPO / "reference" / lesson), repeat) for lesson in LESSONS]
+        table.add_row(label, f"{start:.3f}", *(f"{g:.2f}" for g in grades))
+    os.environ.pop("GRADER_SANDBOX", None)
+    sandbox.detect.cache_clear()
+    return table
 
 
 if __name__ == "__main__":

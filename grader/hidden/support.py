@@ -61,7 +61,11 @@ def check_vectorized(student, reference_fn, name: str, args: tuple, kwargs: dict
         student.store(arg, f"{input_name}/{i}" if input_name else None) if isinstance(arg, np.ndarray) else arg
         for i, arg in enumerate(args)
     ]
-    _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64)
+    verdict = getattr(student, "_values_verdicts", {}).get(name)
+    if verdict is not True:  # unknown, or wrong: check the values here (a broken call raises)
+        _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64)
+    if verdict is False:
+        raise CheckFailed(f"{name} is timed only once it gives the right values (see its other checks)")
     student_s = min(student.call(name, *stored, discard_result=True, **kwargs).seconds for _ in range(2))
     allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
     if student_s > allowed:
@@ -115,16 +119,30 @@ def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
 
     With ``scalar`` the results must be single floats (losses), else arrays of the expected shape.
     """
-    answers = student.call_many([(case.name, case.args, case.kwargs) for case in cases])
-    for case, answer in zip(cases, answers):
-        if isinstance(answer, Exception):
-            raise answer
-        what = case.what or case.name
-        if scalar:
-            got = check_scalar(answer.value, what=what)
-        else:
-            got = check_array(answer.value, what=what, shape=np.shape(case.expected))
-        assert_close(got, case.expected, what=what, inputs=case.inputs, **tolerance(case.dtype))
+    names = {case.name for case in cases}
+    try:
+        answers = student.call_many([(case.name, case.args, case.kwargs) for case in cases])
+        for case, answer in zip(cases, answers):
+            if isinstance(answer, Exception):
+                raise answer
+            what = case.what or case.name
+            if scalar:
+                got = check_scalar(answer.value, what=what)
+            else:
+                got = check_array(answer.value, what=what, shape=np.shape(case.expected))
+            assert_close(got, case.expected, what=what, inputs=case.inputs, **tolerance(case.dtype))
+    except Exception:
+        _record_values(student, names, False)
+        raise
+    _record_values(student, names, True)
+
+
+def _record_values(student, names, ok: bool) -> None:
+    """Remember whether a function's values were right: its speed is graded only then."""
+    if not hasattr(student, "_values_verdicts"):
+        student._values_verdicts = {}
+    for name in names:
+        student._values_verdicts[name] = ok and student._values_verdicts.get(name, True)
 
 
 def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, expected, kwargs=None) -> None:

@@ -52,31 +52,46 @@ class Protections:
 
     root: bool
     bubblewrap: bool
+    namespaces: bool
 
     @property
     def drop_user(self) -> bool:
-        return self.root
-
-    @property
-    def namespaces(self) -> bool:
         return self.root
 
     def missing(self) -> list[str]:
         """The protections that are off, in words."""
         off = []
         if not self.bubblewrap:
-            off.append("bubblewrap not found: the child sees the whole filesystem (answers hidden by mounts only when root)")
+            off.append("no bubblewrap (Debian package bubblewrap): the child sees the machine's filesystem")
+        if not self.bubblewrap and not self.namespaces:
+            off.append("no mount or network namespaces: answers are protected by file permissions only, and the network is open")
         if not self.root:
-            off.append("not root: no separate user, no network or mount namespaces; answers rely on file permissions")
+            off.append("not root: the child runs as the grader's own user, without a process limit")
         return off
 
 
 @functools.lru_cache(maxsize=1)
 def detect() -> Protections:
-    """The protections available here (bubblewrap is probed once: it must start a sandbox)."""
+    """The protections available here, each probed once by starting a confined process.
+
+    ``$GRADER_SANDBOX=no-bwrap`` leaves bubblewrap out (to test the other path)."""
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     use_bwrap = os.environ.get("GRADER_SANDBOX", "auto") != "no-bwrap"
-    return Protections(root=root, bubblewrap=use_bwrap and root and _bubblewrap_works())
+    return Protections(
+        root=root,
+        bubblewrap=use_bwrap and root and _bubblewrap_works(),
+        namespaces=root and _namespaces_work(),
+    )
+
+
+_UNSHARE_PROBE = "import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare(0x00020000 | 0x40000000) != 0)"
+
+
+def _namespaces_work() -> bool:
+    try:
+        return subprocess.run([sys.executable, "-I", "-c", _UNSHARE_PROBE], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _bubblewrap_works() -> bool:
