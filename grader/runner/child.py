@@ -175,46 +175,135 @@ def import_module(name: str) -> tuple[object | None, dict]:
     return module, {"ok": True}
 
 
-def run_call(modules: dict, request: dict, blobs: list, out_blobs: list) -> dict:
-    """Run one call of a student function; encode its reply, its arrays into ``out_blobs``."""
-    module_name, name = request["module"], request["name"]
-    module = modules.get(module_name)
+OBJECTS: dict = {}
+HANDLES = {"on": False}
+
+
+def keep(obj) -> int:
+    """Keep a student object in the child; the grader gets its number (a handle)."""
+    number = len(OBJECTS) + 1
+    OBJECTS[number] = obj
+    return number
+
+
+#: Scalar functions of an array that the grader may pass to student code (never answers).
+TEST_FUNCTIONS = {
+    "sum_of_squares": lambda x: float(np.sum(x**2)),
+    "sum_sin_times": lambda x: float(np.sum(np.sin(x) * np.arange(1, x.size + 1).reshape(x.shape))),
+    "log_sum_exp": lambda x: float(np.log(np.sum(np.exp(x)))),
+    "product_of_cosines": lambda x: float(np.prod(np.cos(x))),
+}
+
+
+def _resolver(earlier: list):
+    def resolve(tag, data):
+        if tag == "__stored__" and data["__stored__"] in STORE:
+            return STORE[data["__stored__"]]
+        if tag == "__ref__" and isinstance(data["__ref__"], int) and 0 <= data["__ref__"] < len(earlier):
+            if isinstance(earlier[data["__ref__"]], _Failed):
+                raise protocol.ProtocolError("it uses the result of an earlier call that failed")
+            return earlier[data["__ref__"]]
+        if tag == "__handle__" and data["__handle__"] in OBJECTS:
+            return OBJECTS[data["__handle__"]]
+        if tag == "__function__" and data["__function__"] in TEST_FUNCTIONS:
+            return TEST_FUNCTIONS[data["__function__"]]
+        raise protocol.ProtocolError(f"unknown reference {tag}")
+
+    return resolve
+
+
+class _Failed:
+    """The result of a call that failed, in a batch."""
+
+
+def _target(modules: dict, request: dict, earlier: list):
+    """The module or kept object a request is about, or an error reply."""
+    target = request.get("target") or {"module": request.get("module")}
+    if "ref" in target:
+        index = target["ref"]
+        if not isinstance(index, int) or not 0 <= index < len(earlier) or isinstance(earlier[index], _Failed):
+            return None, {"ok": False, "kind": "exception", "message": "it uses the result of an earlier call that failed"}
+        return earlier[index], None
+    if "handle" in target:
+        if target["handle"] not in OBJECTS:
+            return None, {"ok": False, "kind": "protocol", "message": "the grader named an unknown object"}
+        return OBJECTS[target["handle"]], None
+    module = modules.get(target["module"])
     if module is None:
-        return {"ok": False, "kind": "import", "message": f"{module_name}.py could not be imported"}
-    function = getattr(module, name, None)
-    if function is None or not callable(function):
-        message = f"{module_name}.py defines no function '{name}'"
-        return {"ok": False, "kind": "missing", "message": message}
+        return None, {"ok": False, "kind": "import", "message": f"{target['module']}.py could not be imported"}
+    return module, None
+
+
+def run_call(modules: dict, request: dict, blobs: list, out_blobs: list, earlier: list | None = None) -> tuple[dict, object]:
+    """Run one request (``call`` a function or method, ``getattr``, ``assign`` into an
+    attribute's array in place); return the reply and the raw result (for later references)."""
+    op, name = request.get("op", "call"), request["name"]
+    owner, error = _target(modules, request, earlier or [])
+    if error:
+        return error, _Failed()
+    is_module = isinstance(owner, type(sys))
+    what = name if is_module else f"{type(owner).__name__}.{name}"
     try:
-        args = protocol.decode(request["args"], blobs, STORE)
-        kwargs = protocol.decode(request["kwargs"], blobs, STORE)
-    except protocol.ProtocolError as error:
-        return {"ok": False, "kind": "protocol", "message": f"the grader sent a bad request: {error}"}
+        resolve = _resolver(earlier or [])
+        args = protocol.decode(request.get("args", {"__list__": []}), blobs, resolve)
+        kwargs = protocol.decode(request.get("kwargs", {"__dict__": {}}), blobs, resolve)
+        value = protocol.decode(request["value"], blobs, resolve) if op == "assign" else None
+    except protocol.ProtocolError as problem:
+        return {"ok": False, "kind": "protocol", "message": f"{what}: {problem}"}, _Failed()
+    if op == "call":
+        function = getattr(owner, name, None) if is_module else _safe_getattr(owner, name)
+        if function is None or not callable(function):
+            where = f"{request.get('module') or (request.get('target') or {}).get('module')}.py defines no function" if is_module else f"{type(owner).__name__} has no method"
+            return {"ok": False, "kind": "missing", "message": f"{where} '{name}'"}, _Failed()
+        action = lambda: function(*args, **kwargs)  # noqa: E731
+    elif op == "getattr":
+        action = lambda: getattr(owner, name)  # noqa: E731
+    elif op == "assign":
+        action = lambda: np.copyto(getattr(owner, name), value)  # noqa: E731
+    else:
+        return {"ok": False, "kind": "protocol", "message": f"unknown operation {op!r}"}, _Failed()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             with np.errstate(all="warn", under="ignore"):
-                result = function(*args, **kwargs)
+                result = action()
         except SystemExit:
-            return {"ok": False, "kind": "exception", "message": f"{name} called sys.exit()"}
-        except BaseException as error:  # noqa: BLE001
-            kind = "not_implemented" if isinstance(error, NotImplementedError) else "exception"
-            return {"ok": False, "kind": kind, "message": student_traceback(error), "type": type(error).__name__}
+            return {"ok": False, "kind": "exception", "message": f"{what} called sys.exit()"}, _Failed()
+        except BaseException as failure:  # noqa: BLE001
+            kind = "not_implemented" if isinstance(failure, NotImplementedError) else "exception"
+            return {"ok": False, "kind": kind, "message": student_traceback(failure), "type": type(failure).__name__}, _Failed()
     mark = len(out_blobs)
     try:
         reply = {"ok": True}
         if not request.get("discard_result"):
-            reply["result"] = protocol.encode(result, out_blobs)
+            reply["result"] = protocol.encode(result, out_blobs, keep if HANDLES["on"] else None)
         if request.get("return_args"):
             reply["args_after"] = protocol.encode(list(args), out_blobs)
-    except protocol.Unencodable as error:
+    except protocol.Unencodable as problem:
         del out_blobs[mark:]
-        return {"ok": False, "kind": "type", "message": f"{name} returned {error}"}
-    except BaseException as error:  # noqa: BLE001 - a lying __array__ or __len__
+        return {"ok": False, "kind": "type", "message": f"{what} returned {problem}"}, _Failed()
+    except BaseException as problem:  # noqa: BLE001 - a lying __array__ or __len__
         del out_blobs[mark:]
-        return {"ok": False, "kind": "type", "message": f"{name} returned a value that could not be read: {exception_line(error)}"}
+        return {"ok": False, "kind": "type", "message": f"{what} returned a value that could not be read: {exception_line(problem)}"}, _Failed()
     reply["warnings"] = [_describe_warning(item) for item in caught[:5]]
-    return reply
+    return reply, result
+
+
+def _safe_getattr(owner, name):
+    try:
+        return getattr(owner, name, None)
+    except BaseException:  # noqa: BLE001 - a student's property may raise anything
+        return None
+
+
+def run_batch(modules: dict, calls: list, blobs: list, out_blobs: list) -> list:
+    """Run calls in order; a call may use earlier results of the batch (``Ref``)."""
+    replies, results = [], []
+    for call in calls:
+        reply, result = run_call(modules, call, blobs, out_blobs, results)
+        replies.append(reply)
+        results.append(result)
+    return replies
 
 
 def _describe_warning(item) -> str:
@@ -226,7 +315,9 @@ def main(argv: list[str]) -> None:
     """Serve calls until the grader closes the pipe."""
     inbox = os.fdopen(int(argv[1]), "rb")
     outbox = os.fdopen(int(argv[2]), "wb")
-    confine(json.loads(argv[3]))
+    options = json.loads(argv[3])
+    HANDLES["on"] = bool(options.get("handles"))
+    confine(options)
     sys.path.insert(0, SUBMISSION_DIR)
     modules, status = {}, {}
     for name in argv[4:]:
@@ -245,9 +336,9 @@ def main(argv: list[str]) -> None:
             STORE[str(request["key"])] = protocol.decode(request["value"], blobs)
             reply = {"ok": True}
         elif request.get("op") == "batch":
-            reply = {"replies": [run_call(modules, call, blobs, out_blobs) for call in request["calls"]]}
+            reply = {"replies": run_batch(modules, request["calls"], blobs, out_blobs)}
         else:
-            reply = run_call(modules, request, blobs, out_blobs)
+            reply, _ = run_call(modules, request, blobs, out_blobs)
         if os.getpid() != MAIN_PID:
             os._exit(0)  # a copy forked by student code never speaks for the child
         reap_strays()

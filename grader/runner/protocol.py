@@ -36,8 +36,34 @@ class Stored:
         self.key = key
 
 
-def encode(value, blobs: list) -> object:
-    """Turn ``value`` into JSON-able data, appending its arrays to ``blobs``."""
+class Ref:
+    """In a batch of calls, the result of an earlier call of the same batch."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+class Handle:
+    """An object that lives in the child, named by its number there."""
+
+    def __init__(self, number: int, type_name: str = "object"):
+        self.number = number
+        self.type_name = type_name
+
+
+class Function:
+    """One of the child's own test functions (for student code that takes a function)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def encode(value, blobs: list, keep=None) -> object:
+    """Turn ``value`` into JSON-able data, appending its arrays to ``blobs``.
+
+    ``keep(obj) -> number``, when given, turns any other object into a :class:`Handle`
+    (the child keeps it); without it such an object is :class:`Unencodable`.
+    """
     if value is None or isinstance(value, (bool, str)):
         return value
     if type(value) in (int, float):
@@ -54,18 +80,30 @@ def encode(value, blobs: list) -> object:
         return {"__npscalar__": len(blobs) - 1}
     if type(value) is Stored:
         return {"__stored__": value.key}
+    if type(value) is Ref:
+        return {"__ref__": value.index}
+    if type(value) is Handle:
+        return {"__handle__": value.number, "type": value.type_name}
+    if type(value) is Function:
+        return {"__function__": value.name}
     if type(value) in (list, tuple):
         tag = "__list__" if type(value) is list else "__tuple__"
-        return {tag: [encode(item, blobs) for item in value]}
+        return {tag: [encode(item, blobs, keep) for item in value]}
+    if type(value) is dict and all(type(key) is str for key in value):
+        return {"__dict__": {key: encode(item, blobs, keep) for key, item in value.items()}}
+    if keep is not None:
+        return {"__handle__": keep(value), "type": type(value).__name__}
     if type(value) is dict:
-        if not all(type(key) is str for key in value):
-            raise Unencodable("a dict whose keys are not all strings")
-        return {"__dict__": {key: encode(item, blobs) for key, item in value.items()}}
+        raise Unencodable("a dict whose keys are not all strings")
     raise Unencodable(f"an object of type {_type_name(value)}")
 
 
-def decode(data, blobs: list, store: dict | None = None):
-    """Inverse of :func:`encode`; ``store`` resolves :class:`Stored` references (child side)."""
+REFERENCE_TAGS = ("__stored__", "__ref__", "__handle__", "__function__")
+
+
+def decode(data, blobs: list, resolve=None):
+    """Inverse of :func:`encode`. ``resolve(tag, data)`` turns references (stored values,
+    batch results, handles, test functions) into values; without it they are refused."""
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
@@ -79,16 +117,17 @@ def decode(data, blobs: list, store: dict | None = None):
         if array.shape != ():
             raise ProtocolError("numpy scalar with a shape")
         return array[()]
-    if "__stored__" in data:
-        if store is None or data["__stored__"] not in store:
-            raise ProtocolError("reference to a value that was never stored")
-        return store[data["__stored__"]]
+    for tag in REFERENCE_TAGS:
+        if tag in data:
+            if resolve is None:
+                raise ProtocolError(f"unexpected reference {tag}")
+            return resolve(tag, data)
     if "__list__" in data:
-        return [decode(item, blobs, store) for item in data["__list__"]]
+        return [decode(item, blobs, resolve) for item in data["__list__"]]
     if "__tuple__" in data:
-        return tuple(decode(item, blobs, store) for item in data["__tuple__"])
+        return tuple(decode(item, blobs, resolve) for item in data["__tuple__"])
     if "__dict__" in data:
-        return {str(key): decode(item, blobs, store) for key, item in data["__dict__"].items()}
+        return {str(key): decode(item, blobs, resolve) for key, item in data["__dict__"].items()}
     raise ProtocolError(f"unknown tag in message: {sorted(data)[:3]}")
 
 

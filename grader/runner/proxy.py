@@ -86,8 +86,10 @@ class Submission:
         modules: list[str],
         call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
         limits: sandbox.Limits | None = None,
+        handles: bool = False,
     ):
         self.path = Path(path)
+        self.handles = handles
         self.limits = limits or sandbox.Limits()
         self._uid: int | None = None
         self.modules = list(modules)
@@ -120,7 +122,9 @@ class Submission:
         sandbox.prepare_workdir(workdir, self._uid)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        command = sandbox.child_command(workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid)
+        command = sandbox.child_command(
+            workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles
+        )
         self._process = subprocess.Popen(
             command,
             cwd=workdir / "submission",
@@ -213,6 +217,36 @@ class Submission:
                 answers.append(error)
         return answers
 
+    def _resolve(self, tag: str, data: dict):
+        if tag != "__handle__" or not isinstance(data["__handle__"], int):
+            raise protocol.ProtocolError(f"unexpected reference {tag} from the child")
+        return RemoteObject(self, data["__handle__"], str(data.get("type", "object")))
+
+    def run_program(self, module: str, program: "Program") -> list:
+        """Run the steps of ``program`` in one round trip; each step's value (or the
+        :class:`StudentError` it raised) in order. Objects come back as :class:`RemoteObject`."""
+        module_steps = [step for step in program.steps if "target" not in step]
+        for step in module_steps:
+            step["module"] = module
+        if module_steps:
+            self._check_imported(module, [step["name"] for step in module_steps])
+        else:
+            self._ensure_started()
+        started = time.perf_counter()
+        header, reply_blobs = self._exchange({"op": "batch", "calls": program.steps}, program.blobs, program.describe(), program.names())
+        seconds = time.perf_counter() - started
+        replies = header.get("replies")
+        if not isinstance(replies, list) or len(replies) != len(program.steps):
+            self.stop()
+            raise StudentError("the submission's process sent a malformed reply", kind="type")
+        answers: list = []
+        for step, reply in zip(program.steps, replies):
+            try:
+                answers.append(self._result(step["name"], reply, reply_blobs, seconds, False).value)
+            except StudentError as error:
+                answers.append(error)
+        return answers
+
     def _check_imported(self, module: str, names=()) -> None:
         for name in names:
             if name in self.timed_out:
@@ -240,7 +274,7 @@ class Submission:
             kind, type_name = str(header.get("kind", "exception")), str(header.get("type", ""))
             raise StudentError(str(header.get("message", "failed")), kind=kind, type_name=type_name)
         try:
-            value = protocol.decode(header.get("result"), blobs)
+            value = protocol.decode(header.get("result"), blobs, self._resolve)
             args_after = protocol.decode(header["args_after"], blobs) if return_args else None
         except (protocol.ProtocolError, KeyError) as error:
             self.stop()
@@ -301,6 +335,104 @@ class Submission:
             raise StudentCrash(f"the submission's process ended during {what} ({reason})") from None
 
 
+class RemoteObject:
+    """An object of the student's that lives in the child: methods, attributes and operators
+    run there (``obj.call("forward", x)``, ``obj.get("W")``, ``obj + 1``)."""
+
+    def __init__(self, submission: Submission, number: int, type_name: str):
+        self._submission = submission
+        self.number = number
+        self.type_name = type_name
+
+    def _send(self, op: str, name: str, args=(), kwargs=None, value=None) -> object:
+        program = Program()
+        program.add(op, name, args, kwargs or {}, target={"handle": self.number}, value=value)
+        (answer,) = self._submission.run_program("", program)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def call(self, name: str, *args, **kwargs):
+        """Call the method ``name``."""
+        return self._send("call", name, args, kwargs)
+
+    def get(self, name: str):
+        """The attribute ``name``."""
+        return self._send("getattr", name)
+
+    def assign(self, name: str, value) -> None:
+        """Copy ``value`` into the array attribute ``name`` in place (the array is not rebound)."""
+        self._send("assign", name, value=value)
+
+    def __repr__(self) -> str:
+        return f"<student {self.type_name} #{self.number}>"
+
+    def _operator(name):  # noqa: N805 - builds methods
+        def method(self, *args):
+            return self.call(name, *args)
+
+        method.__name__ = name
+        return method
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__pow__", "__neg__"):  # fmt: skip
+        locals()[_name] = _operator(_name)
+    del _name, _operator
+
+
+class Program:
+    """Steps to run in the child in one round trip; a step may use an earlier step's result
+    (``Ref``), kept objects (``RemoteObject``) and the child's test functions."""
+
+    def __init__(self):
+        self.steps: list[dict] = []
+        self.blobs: list = []
+
+    def add(self, op: str, name: str, args=(), kwargs=None, *, target=None, value=None) -> protocol.Ref:
+        """Append a step; returns a reference to its result."""
+        step = {"op": op, "name": name, "args": self._encode(list(args)), "kwargs": self._encode(dict(kwargs or {}))}
+        if target is not None:
+            step["target"] = target
+        if op == "assign":
+            step["value"] = self._encode(value)
+        self.steps.append(step)
+        return protocol.Ref(len(self.steps) - 1)
+
+    def call(self, name: str, *args, **kwargs) -> protocol.Ref:
+        """Call the student's module-level function or class ``name``."""
+        return self.add("call", name, args, kwargs)
+
+    def method(self, obj, name: str, *args, **kwargs) -> protocol.Ref:
+        """Call method ``name`` of ``obj`` (a Ref or a RemoteObject)."""
+        return self.add("call", name, args, kwargs, target=self._target(obj))
+
+    def get(self, obj, name: str) -> protocol.Ref:
+        """Read attribute ``name`` of ``obj``."""
+        return self.add("getattr", name, target=self._target(obj))
+
+    def assign(self, obj, name: str, value) -> protocol.Ref:
+        """Copy ``value`` into the array attribute ``name`` of ``obj``."""
+        return self.add("assign", name, value=value, target=self._target(obj))
+
+    def _target(self, obj) -> dict:
+        if isinstance(obj, RemoteObject):
+            return {"handle": obj.number}
+        return {"ref": obj.index}
+
+    def _encode(self, value):
+        if isinstance(value, RemoteObject):
+            return protocol.encode(protocol.Handle(value.number), self.blobs)
+        if isinstance(value, (list, tuple)) and any(isinstance(v, RemoteObject) for v in value):
+            value = type(value)(protocol.Handle(v.number) if isinstance(v, RemoteObject) else v for v in value)
+        return protocol.encode(value, self.blobs)
+
+    def names(self) -> list[str]:
+        return [step["name"] for step in self.steps if "target" not in step]
+
+    def describe(self) -> str:
+        return ", ".join(dict.fromkeys(step["name"] for step in self.steps)) + "(...)"
+
+
 class ModuleProxy:
     """Attribute access on a student's module: ``proxy.sigmoid(x)`` runs it in the child."""
 
@@ -329,3 +461,7 @@ class ModuleProxy:
     def store(self, value, name: str | None = None) -> protocol.Stored:
         """Send ``value`` to the child once (see :meth:`Submission.store`)."""
         return self._submission.store(value, name)
+
+    def run(self, program: Program) -> list:
+        """Run a :class:`Program` (see :meth:`Submission.run_program`)."""
+        return self._submission.run_program(self._module, program)

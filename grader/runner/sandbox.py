@@ -152,10 +152,15 @@ def _closed_ancestors(path: str) -> list[str]:
     return closed
 
 
-def child_command(child_script: Path, workdir: Path, fds: tuple[int, int], modules: list[str], limits: Limits, uid: int | None) -> list[str]:
-    """The command line that starts ``child.py`` confined as :func:`detect` allows."""
+def child_command(
+    child_script: Path, workdir: Path, fds: tuple[int, int], modules: list[str], limits: Limits, uid: int | None, handles: bool = False
+) -> list[str]:
+    """The command line that starts ``child.py`` confined as :func:`detect` allows.
+
+    ``handles``: the child may return the student's objects as handles (classes lessons)."""
     protections = detect()
     options = {
+        "handles": handles,
         "limits": asdict(limits),
         "uid": uid,
         "unshare": protections.namespaces and not protections.bubblewrap,
