@@ -21,6 +21,15 @@ class Lesson:
     call_timeout_s: float = 5.0
     test_timeout_s: float = 60.0
     extra_files: tuple[str, ...] = field(default=())
+    #: Other modules of the student's that the lesson uses (their stubs are released too).
+    extra_modules: tuple[str, ...] = field(default=())
+    #: Whether the student's code returns objects (classes) that tests drive through handles.
+    handles: bool = False
+
+    @property
+    def modules(self) -> list[str]:
+        """Every module the student's folder holds, the lesson's own first."""
+        return [self.module, *self.extra_modules]
 
     @property
     def filename(self) -> str:
@@ -101,6 +110,47 @@ LESSONS: dict[str, Lesson] = {
             title="Loss functions and their gradients",
             module="losses",
             tasks=_with_grads(_LOSSES),
+        ),
+        Lesson(
+            id="backprop",
+            title="Backpropagation: scalar autograd, layers, gradient checks",
+            module="backprop",
+            handles=True,
+            tasks={
+                "Value": 4.0,
+                "frobenius_grad": 1.0,
+                "numerical_gradient": 1.0,
+                "Dense": 2.0,
+                "ReLU": 1.0,
+                "Sigmoid": 1.0,
+                "Tanh": 1.0,
+                "Dropout": 1.0,
+                "Sequential": 2.0,
+                "SoftmaxCrossEntropy": 1.0,
+                "l2_penalty": 0.5,
+                "l2_penalty_grad": 0.5,
+                "train_xor": 1.0,
+            },
+        ),
+        Lesson(
+            id="optimizers",
+            title="Optimizers and a minibatch training loop",
+            module="optimizers",
+            extra_modules=("backprop",),
+            handles=True,
+            call_timeout_s=30.0,
+            tasks={
+                "SGD": 2.0,
+                "Adagrad": 1.0,
+                "RMSprop": 2.0,
+                "Adadelta": 1.0,
+                "Adam": 2.0,
+                "AdamW": 1.0,
+                "Adamax": 1.0,
+                "NAdam": 1.0,
+                "iterate_minibatches": 1.0,
+                "fit": 2.0,
+            },
         ),
     ]
 }

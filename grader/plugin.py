@@ -168,7 +168,7 @@ class ResultCollector:
         from grader.runner.proxy import Submission
 
         if self._submission is None:
-            self._submission = Submission(self.submission_path, [self._lesson.module], self.call_timeout_s)
+            self._submission = Submission(self.submission_path, self._lesson.modules, self.call_timeout_s, handles=self._lesson.handles)
         return self._submission
 
     # -- fixtures --------------------------------------------------------------------------
@@ -188,14 +188,11 @@ class ResultCollector:
         return ModuleProxy(self._open_submission(), self._lesson.module)
 
     def _import_in_process(self):
-        sys.modules.pop(self._lesson.module, None)
-        if self.submission_path is not None:
-            sys.path.insert(0, str(self.submission_path))
-        try:
-            return importlib.import_module(self._lesson.module)
-        finally:
-            if self.submission_path is not None:
-                sys.path.remove(str(self.submission_path))
+        for module in self._lesson.modules:
+            sys.modules.pop(module, None)
+        if self.submission_path is not None and str(self.submission_path) not in sys.path:
+            sys.path.insert(0, str(self.submission_path))  # removed when the session ends
+        return importlib.import_module(self._lesson.module)
 
     @pytest.fixture(scope="session")
     def reference(self):
@@ -248,6 +245,8 @@ class ResultCollector:
         )
 
     def pytest_sessionfinish(self, session):
+        if not self.isolate and self.submission_path is not None and str(self.submission_path) in sys.path:
+            sys.path.remove(str(self.submission_path))
         if self._submission is not None:
             self._submission.close()
             self._submission = None

@@ -39,7 +39,7 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
     """The stub of ``source``: every solution block replaced (see the module docstring)."""
     out: list[str] = []
     inside_since = None
-    current = None
+    current = top = None
     for number, line in enumerate(source.splitlines(), start=1):
         marker = line.strip()
         if marker == BEGIN:
@@ -57,8 +57,11 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
             continue
         if inside_since is None:
             match = _DEF.match(line)
-            if match and not line[0].isspace():
-                current = match.group(1)
+            if match:
+                if not line[0].isspace():
+                    top = current = match.group(1)
+                else:
+                    current = f"{top}.{match.group(1)}"
             out.append(line)
     if inside_since is not None:
         raise ReleaseError(f"{filename}: {BEGIN} on line {inside_since} is never closed")
@@ -101,6 +104,8 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
     }
     for extra in lesson.extra_files:
         files[extra] = (source_dir / extra).read_text()
+    for module in lesson.extra_modules:
+        files[f"{module}.py"] = strip_solutions((source_dir / f"{module}.py").read_text(), str(source_dir / f"{module}.py"))
     if BEGIN in files[checks] or END in files[checks]:
         raise ReleaseError(f"{checks} of '{lesson.id}' must not contain solution markers")
     return files

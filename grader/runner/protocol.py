@@ -52,10 +52,26 @@ class Handle:
 
 
 class Function:
-    """One of the child's own test functions (for student code that takes a function)."""
+    """One of :data:`TEST_FUNCTIONS` (for student code that takes a function)."""
 
     def __init__(self, name: str):
         self.name = name
+
+
+class Rng:
+    """A fresh ``numpy.random.default_rng(seed)`` made on the other side."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+
+#: Scalar functions of an array that the grader may hand to student code (never answers).
+TEST_FUNCTIONS = {
+    "sum_of_squares": lambda x: float(np.sum(x**2)),
+    "sum_sin_times_index": lambda x: float(np.sum(np.sin(x) * np.arange(1, x.size + 1).reshape(x.shape))),
+    "log_sum_exp": lambda x: float(np.log(np.sum(np.exp(x)))),
+    "product_of_cosines": lambda x: float(np.prod(np.cos(x))),
+}
 
 
 def encode(value, blobs: list, keep=None) -> object:
@@ -86,6 +102,8 @@ def encode(value, blobs: list, keep=None) -> object:
         return {"__handle__": value.number, "type": value.type_name}
     if type(value) is Function:
         return {"__function__": value.name}
+    if type(value) is Rng:
+        return {"__rng__": value.seed}
     if type(value) in (list, tuple):
         tag = "__list__" if type(value) is list else "__tuple__"
         return {tag: [encode(item, blobs, keep) for item in value]}
@@ -98,7 +116,7 @@ def encode(value, blobs: list, keep=None) -> object:
     raise Unencodable(f"an object of type {_type_name(value)}")
 
 
-REFERENCE_TAGS = ("__stored__", "__ref__", "__handle__", "__function__")
+REFERENCE_TAGS = ("__stored__", "__ref__", "__handle__", "__function__", "__rng__")
 
 
 def decode(data, blobs: list, resolve=None):

@@ -227,11 +227,10 @@ class Submission:
         :class:`StudentError` it raised) in order. Objects come back as :class:`RemoteObject`."""
         module_steps = [step for step in program.steps if "target" not in step]
         for step in module_steps:
-            step["module"] = module
-        if module_steps:
-            self._check_imported(module, [step["name"] for step in module_steps])
-        else:
-            self._ensure_started()
+            step.setdefault("module", module)
+        self._ensure_started()
+        for used in dict.fromkeys(step["module"] for step in module_steps):
+            self._check_imported(used, [step["name"] for step in module_steps if step["module"] == used])
         started = time.perf_counter()
         header, reply_blobs = self._exchange({"op": "batch", "calls": program.steps}, program.blobs, program.describe(), program.names())
         seconds = time.perf_counter() - started
@@ -398,9 +397,17 @@ class Program:
         self.steps.append(step)
         return protocol.Ref(len(self.steps) - 1)
 
-    def call(self, name: str, *args, **kwargs) -> protocol.Ref:
-        """Call the student's module-level function or class ``name``."""
-        return self.add("call", name, args, kwargs)
+    def call(self, name: str, *args, module: str | None = None, **kwargs) -> protocol.Ref:
+        """Call the student's module-level function or class ``name`` (of ``module``, default:
+        the lesson's)."""
+        ref = self.add("call", name, args, kwargs)
+        if module:
+            self.steps[-1]["module"] = module
+        return ref
+
+    def helper(self, helper: str, *args) -> protocol.Ref:
+        """Apply one of the child's trusted helpers (``list``, ``identity``) to ``args``."""
+        return self.add("call", helper, args, target={"helper": helper})
 
     def method(self, obj, name: str, *args, **kwargs) -> protocol.Ref:
         """Call method ``name`` of ``obj`` (a Ref or a RemoteObject)."""
