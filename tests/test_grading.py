@@ -12,7 +12,7 @@ from grader.grading import grade_submission
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir
 
-NUMPY_LESSONS = ["tensors", "activations", "losses"]
+NUMPY_LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 
 
 @pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)

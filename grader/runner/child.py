@@ -186,8 +186,20 @@ def keep(obj) -> int:
     return number
 
 
-#: Trusted helpers a request may apply to a result (for example to drain a generator).
-HELPERS = {"list": list, "identity": lambda value: value}
+class PlainSGD:
+    """p <- p - lr g in place: the textbook update, to check a training loop apart from the
+    student's own optimizers."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self, grads):
+        for param, grad in zip(self.params, grads):
+            param -= self.lr * grad
+
+
+#: Trusted helpers a request may apply (to drain a generator, to make a test double).
+HELPERS = {"list": list, "identity": lambda value: value, "plain_sgd": PlainSGD}
 
 
 def _resolver(earlier: list):

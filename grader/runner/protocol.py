@@ -87,7 +87,7 @@ def encode(value, blobs: list, keep=None) -> object:
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise Unencodable("an array of Python objects (dtype=object)")
-        blobs.append(np.asarray(value).view(np.ndarray))
+        blobs.append(np.array(value, copy=True).view(np.ndarray))  # as it is now: it may change later
         return {"__ndarray__": len(blobs) - 1, "type": _type_name(value)}
     if isinstance(value, np.generic):
         if isinstance(value, np.object_):
