@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
-LESSONS = ["tensors", "activations", "losses"]
+LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 
 
 def wall(function, repeat: int) -> float:

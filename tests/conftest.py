@@ -21,6 +21,8 @@ def make_submission(tmp_path: Path, lesson_id: str, edit=None, name: str = "subm
     folder.mkdir()
     source = (reference_dir(lesson_id) / lesson.filename).read_text()
     (folder / lesson.filename).write_text(edit(source) if edit else source)
+    for module in lesson.extra_modules:
+        (folder / f"{module}.py").write_text((reference_dir(lesson_id) / f"{module}.py").read_text())
     return folder
 
 
