@@ -167,7 +167,7 @@ MUTANTS = [
            "self.scale = (self.rng.random(x.shape) >= self.p) * 1.0", {"Dropout", "Sequential"}),
     Mutant("backprop", "dropout-on-in-eval",
            "        if not self.training:\n            self.scale = None\n            return x\n", "", {"Dropout", "Sequential"}),
-    Mutant("backprop", "softmax-ce-grad-not-divided-by-batch",
+    Mutant("backprop", "softmax-ce-layer-grad-not-divided-by-batch",
            "return grad / len(self.labels)", "return grad", {"SoftmaxCrossEntropy"}),
     Mutant("backprop", "sequential-backward-in-forward-order",
            "for layer in reversed(self.layers):\n            grad_out = layer.backward(grad_out)",

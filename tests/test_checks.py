@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, assert_close, assert_finite, central_difference, check_array, check_scalar, numerical_gradient
+from grader.checks import CheckFailed, assert_close, assert_finite, central_difference, check_array, check_scalar, directional_derivative
+from grader.hidden.support import numerical_gradient
 
 
 def test_assert_close_names_the_worst_case():
@@ -48,3 +49,5 @@ def test_finite_differences_are_accurate():
     before = x.copy()
     np.testing.assert_allclose(numerical_gradient(lambda v: np.sum(v**3), x), 3 * x**2, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(x, before)
+    direction = np.linspace(1, 0, 9)
+    assert directional_derivative(lambda v: np.sum(v**3), x, direction) == pytest.approx(np.sum(3 * x**2 * direction), rel=1e-8)

@@ -373,14 +373,14 @@ class Sequential(Layer):
 
     def train(self):
         ### BEGIN SOLUTION
-        self.training = True
+        super().train()
         for layer in self.layers:
             layer.train()
         ### END SOLUTION
 
     def eval(self):
         ### BEGIN SOLUTION
-        self.training = False
+        super().eval()
         for layer in self.layers:
             layer.eval()
         ### END SOLUTION

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from grader.checks import assert_close, central_difference, check_array, numerical_gradient
+from grader.checks import assert_close, central_difference, check_array
 from grader.hidden.support import (
     FLOAT_DTYPES,
     away_from,
@@ -25,6 +25,7 @@ from grader.hidden.support import (
     check_stable,
     check_unchanged,
     check_vectorized,
+    numerical_gradient,
     rng_for,
     uniform,
 )

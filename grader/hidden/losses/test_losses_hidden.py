@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from grader.checks import assert_close, check_array, numerical_gradient
+from grader.checks import assert_close, check_array
 from grader.hidden.support import (
     FLOAT_DTYPES,
     Case,
@@ -25,6 +25,7 @@ from grader.hidden.support import (
     check_stable,
     check_unchanged,
     check_vectorized,
+    numerical_gradient,
     rng_for,
 )
 from grader.lessons import LOSS_NAMES
