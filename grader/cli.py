@@ -137,6 +137,72 @@ def check(lesson, path, show_all):
     sys.exit(0 if ok else 1)
 
 
+def _course_options(command):
+    command = click.option("--course-dir", type=click.Path(file_okay=False), help="Folder with the course's nbgrader_config.py (default: .).")(command)
+    command = click.option("--exchange", "exchange_root", help="nbgrader exchange root (overrides the config and $GRADER_EXCHANGE_ROOT).")(command)
+    command = click.option("--course-id", help="nbgrader course id (overrides the config and $GRADER_COURSE_ID).")(command)
+    return command
+
+
+def _settings(course_dir, exchange_root, course_id):
+    from grader.exchange import SubmissionError, load_settings
+
+    try:
+        return load_settings(course_dir, exchange_root, course_id)
+    except SubmissionError as error:
+        raise GradeUsageError(str(error)) from None
+
+
+@main.command()
+@click.argument("lesson", type=LESSON)
+@click.argument("path", required=False)
+@click.option("--student", envvar="GRADER_STUDENT", required=True, help="Your student id (or $GRADER_STUDENT).")
+@_course_options
+def submit(lesson, path, student, course_dir, exchange_root, course_id):
+    """Submit your folder PATH for LESSON (default: ./LESSON, else .) to the course's exchange.
+
+    Checks the folder, runs the public checks, then delivers it even when some fail (after
+    saying so) and prints a receipt. An earlier submission is never overwritten.
+    """
+    from grader import report
+    from grader.checking import check_submission
+    from grader.exchange import SubmissionError, check_folder
+    from grader.exchange import submit as deliver
+    from grader.paths import assignment_dir
+
+    settings = _settings(course_dir, exchange_root, course_id)
+    folder = _existing_folder(path or (lesson.id if Path(lesson.id).is_dir() else "."))
+    try:
+        check_folder(lesson, folder)
+    except SubmissionError as error:
+        raise GradeUsageError(str(error)) from None
+    out = report.console()
+    result = check_submission(lesson.id, folder)
+    out.print(report.submit_summary(result))
+    notebook = assignment_dir(lesson.id) / f"{lesson.id}.ipynb"
+    try:
+        receipt = deliver(lesson, folder, student, settings, extra_files={notebook.name: notebook} if notebook.is_file() else None)
+    except SubmissionError as error:
+        raise GradeUsageError(str(error)) from None
+    out.print(f"Submitted {lesson.id} for {student} at {receipt.timestamp}")
+    out.print(f"receipt: {receipt.submission_id}")
+    out.print(f"sha256 of the manifest: {receipt.sha256}")
+
+
+@main.command()
+@click.argument("lesson", type=LESSON, required=False)
+@click.option("--student", envvar="GRADER_STUDENT", required=True, help="Your student id (or $GRADER_STUDENT).")
+@_course_options
+def status(lesson, student, course_dir, exchange_root, course_id):
+    """List your submissions (of LESSON, or of every lesson) in the course's exchange."""
+    from grader import report
+    from grader.exchange import list_submissions
+
+    settings = _settings(course_dir, exchange_root, course_id)
+    records = list_submissions(settings, student=student, lesson=lesson.id if lesson else None)
+    report.console().print(report.submissions_table(records, student))
+
+
 @main.command()
 @click.argument("lesson", type=LESSON)
 @click.argument("paths", nargs=-1, required=True)

@@ -84,3 +84,24 @@ def task_breakdown_table(result: GradingResult) -> Table:
 def console(stderr: bool = False) -> Console:
     """A console on stdout, or on stderr when stdout carries JSON."""
     return Console(stderr=stderr, soft_wrap=False)
+
+
+def submit_summary(result: GradingResult) -> Text:
+    """One screen before a submission: how many public checks pass, and the tasks that fail."""
+    counts = result.counts()
+    failing = sorted({test.task for test in result.tests if test.status != "passed"})
+    text = Text(f"Public checks: {counts['passed']} of {len(result.tests)} pass.", style="green" if not failing else "yellow")
+    if failing:
+        shown = ", ".join(failing[:12]) + (f" and {len(failing) - 12} more" if len(failing) > 12 else "")
+        text.append(f"\nNot passing yet: {shown}.\nSubmitting anyway; you may submit again later (the latest counts).")
+    return text
+
+
+def submissions_table(records, student: str) -> Table:
+    """``grade status``: one row per submission in the exchange."""
+    table = Table(title=Text(f"Submissions of {student}"))
+    for column in ("lesson", "submitted (UTC)", "receipt", "manifest sha256"):
+        table.add_column(column)
+    for record in records:
+        table.add_row(record.lesson, record.timestamp, Text(record.submission_id), (record.sha256 or "-")[:16])
+    return table

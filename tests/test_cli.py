@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.lessons import LESSONS
 
-COMMANDS = ["list", "start", "check", "autograde", "release", "validate"]
+COMMANDS = ["list", "start", "check", "submit", "status", "autograde", "release", "validate"]
 
 
 def run(*args):
