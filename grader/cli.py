@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -168,7 +169,6 @@ def submit(lesson, path, student, course_dir, exchange_root, course_id):
     from grader.checking import check_submission
     from grader.exchange import SubmissionError, check_folder
     from grader.exchange import submit as deliver
-    from grader.paths import assignment_dir
 
     settings = _settings(course_dir, exchange_root, course_id)
     folder = _existing_folder(path or (lesson.id if Path(lesson.id).is_dir() else "."))
@@ -179,14 +179,28 @@ def submit(lesson, path, student, course_dir, exchange_root, course_id):
     out = report.console()
     result = check_submission(lesson.id, folder)
     out.print(report.submit_summary(result))
-    notebook = assignment_dir(lesson.id) / f"{lesson.id}.ipynb"
-    try:
-        receipt = deliver(lesson, folder, student, settings, extra_files={notebook.name: notebook} if notebook.is_file() else None)
-    except SubmissionError as error:
-        raise GradeUsageError(str(error)) from None
+    with tempfile.TemporaryDirectory() as scratch:
+        extra = _lesson_notebook_file(lesson, Path(scratch))
+        try:
+            receipt = deliver(lesson, folder, student, settings, extra_files=extra)
+        except SubmissionError as error:
+            raise GradeUsageError(str(error)) from None
     out.print(f"Submitted {lesson.id} for {student} at {receipt.timestamp}")
     out.print(f"receipt: {receipt.submission_id}")
     out.print(f"sha256 of the manifest: {receipt.sha256}")
+
+
+def _lesson_notebook_file(lesson, scratch: Path) -> dict:
+    """The lesson's nbgrader notebook, for courses that autograde with nbgrader (needs nbformat)."""
+    try:
+        import nbformat
+    except ImportError:
+        return {}
+    from grader.notebook import lesson_notebook
+
+    path = scratch / f"{lesson.id}.ipynb"
+    nbformat.write(lesson_notebook(lesson), str(path))
+    return {path.name: path}
 
 
 @main.command()
@@ -205,31 +219,57 @@ def status(lesson, student, course_dir, exchange_root, course_id):
 
 @main.command()
 @click.argument("lesson", type=LESSON)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--course", "course_dir", type=click.Path(file_okay=False), help="nbgrader course folder: grade its collected submissions and write the gradebook.")
+@click.option("--db", "db_url", help="Gradebook URL (any SQLAlchemy URL nbgrader accepts; default: the course's).")
 @click.option("--json", "json_out", metavar="FILE", help="Write the results (a JSON array) to FILE, or - for stdout.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), help="Write an HTML report and the JSON of each submission here.")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Write a CSV of the scores (one row per submission).")
+@click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them for several submissions).")
 @click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
-def autograde(lesson, paths, json_out, details, timeout_s):
-    """Grade each submission folder in PATHS with the hidden checks of LESSON.
+def autograde(lesson, paths, course_dir, db_url, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s):
+    """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
+    checks of LESSON.
 
-    Student code runs in an isolated child process. Exit code 0 whenever grading completed,
-    whatever the scores.
+    Student code runs in an isolated child process. With --course, every collected submission
+    (submitted/STUDENT/LESSON) is graded and its task scores written into nbgrader's gradebook.
+    Exit code 0 whenever grading completed, whatever the scores.
     """
-    from grader import report, results
+    from grader import feedback, report, results
     from grader.grading import grade_submission
 
     _instructor_only("autograde")
+    if not paths and not course_dir:
+        raise GradeUsageError("give submission folders, or --course DIR")
     folders = [_existing_folder(path) for path in paths]
     from grader.runner.sandbox import detect
 
     for line in detect().missing():
         click.echo(f"grade: note: protection off: {line}", err=True)
-    graded = [grade_submission(lesson.id, folder, call_timeout_s=timeout_s) for folder in folders]
     out = report.console(stderr=json_out == "-")
+    graded = [grade_submission(lesson.id, folder, call_timeout_s=timeout_s) for folder in folders]
+    if course_dir:
+        from grader.course import autograde_course
+
+        try:
+            graded += autograde_course(
+                Path(course_dir), lesson, db_url=db_url,
+                grade=lambda lesson_id, folder: grade_submission(lesson_id, folder, call_timeout_s=timeout_s),
+                progress=lambda line: out.print(line),
+            )  # fmt: skip
+        except LookupError as error:
+            raise GradeUsageError(str(error)) from None
     out.print(report.scores_table(graded))
     if details:
         for result in graded:
             out.print(report.task_breakdown_table(result))
+    if feedback_dir:
+        feedback.write_feedback(graded, Path(feedback_dir))
+    if csv_out:
+        feedback.write_csv(graded, Path(csv_out))
+    if gradescope_out and graded:
+        feedback.write_gradescope(graded, Path(gradescope_out))
     if json_out == "-":
         click.echo(results.dumps(graded))
     elif json_out:
@@ -238,7 +278,8 @@ def autograde(lesson, paths, json_out, details, timeout_s):
 
 @main.command()
 @click.option("--dist", "dist_dir", type=click.Path(file_okay=False), help="Also build the student distribution in this folder.")
-def release(dist_dir):
+@click.option("--nbgrader", "course_dir", type=click.Path(file_okay=False), help="Also write each lesson's nbgrader source (stubs and notebook) into this course folder.")
+def release(dist_dir, course_dir):
     """Regenerate assignments/ (stubs, public checks, READMEs) from reference/."""
     from grader.release import build_student_distribution, write_assignments
 
@@ -248,6 +289,12 @@ def release(dist_dir):
     if dist_dir:
         archive = build_student_distribution(Path(dist_dir))
         click.echo(f"student distribution: {archive}")
+    if course_dir:
+        from grader.course import config_lines, write_sources
+
+        folders = write_sources(Path(course_dir))
+        click.echo(f"nbgrader sources: {', '.join(str(f) for f in folders)}")
+        click.echo(f"add to the course's nbgrader_config.py:\n{config_lines()}")
 
 
 @main.command()

@@ -27,7 +27,7 @@ _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 STUDENT_MODULES = (
     "__init__.py", "__main__.py", "cli.py", "lessons.py", "paths.py", "results.py", "checks.py",
     "plugin.py", "suite.py", "checking.py", "report.py", "runner/__init__.py",
-    "runner/protocol.py", "runner/proxy.py", "runner/child.py", "runner/sandbox.py", "exchange.py",
+    "runner/protocol.py", "runner/proxy.py", "runner/child.py", "runner/sandbox.py", "exchange.py", "notebook.py",
 )  # fmt: skip
 
 
@@ -189,7 +189,7 @@ name = "nn-grader-student"
 version = "{version}"
 description = "The course's `grade` command for students: lessons, stubs and public checks."
 requires-python = ">=3.10"
-dependencies = ["numpy>=1.26", "scipy>=1.11", "click>=8.1", "rich>=13", "pytest>=8"]
+dependencies = ["numpy>=1.26", "scipy>=1.11", "click>=8.1", "rich>=13", "pytest>=8", "nbformat>=5.9"]
 
 [project.scripts]
 grade = "grader.cli:main"

@@ -1,0 +1,139 @@
+"""The nbgrader side of a course: lesson notebooks, and grades written into the gradebook.
+
+``write_sources`` puts each lesson into ``{course}/source/{lesson}/`` as nbgrader expects it:
+the stub files and a generated notebook with one locked grade cell per task (``test_<task>``,
+that task's points). ``nbgrader generate_assignment``, ``collect``, ``autograde``,
+``generate_feedback`` and ``export`` then run on it unchanged.
+
+``autograde_course`` grades the collected submissions (``submitted/{student}/{lesson}/``) with
+the isolated runner and writes each task's score into nbgrader's gradebook under the same
+notebook and cell names, so ``nbgrader export`` lists the same scores whichever way the batch
+ran. Each submission is committed on its own: re-running is idempotent, and a batch stopped
+half way resumes by running it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader.lessons import LESSONS, Lesson
+from grader.notebook import GRADE_CELL, lesson_notebook
+from grader.results import GradingResult
+
+
+def write_sources(course_dir: Path, lessons: list[Lesson] | None = None) -> list[Path]:
+    """Write ``source/<lesson>/`` (stubs and notebook) for each lesson; returns the folders."""
+    import nbformat
+
+    from grader.release import lesson_files
+
+    folders = []
+    for lesson in lessons or list(LESSONS.values()):
+        folder = Path(course_dir) / "source" / lesson.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in lesson_files(lesson).items():
+            if name.endswith(".py") and not name.startswith("test_"):
+                (folder / name).write_text(content)
+        nbformat.write(lesson_notebook(lesson), str(folder / f"{lesson.id}.ipynb"))
+        folders.append(folder)
+    return folders
+
+
+def config_lines(lessons: list[Lesson] | None = None) -> str:
+    """The ``nbgrader_config.py`` line that keeps nbgrader autograde from copying the stubs over
+    the students' files."""
+    keep = {lesson.id: [f"{module}.py" for module in lesson.modules] for lesson in lessons or LESSONS.values()}
+    return f"c.Autograde.exclude_overwriting = {keep!r}\n"
+
+
+def database_url(course_dir: Path, db_url: str | None = None) -> str:
+    """The gradebook: ``db_url``, else ``c.CourseDirectory.db_url`` of the course's config, else
+    ``sqlite:///{course}/gradebook.db`` (nbgrader's default)."""
+    if db_url:
+        return db_url
+    config_file = Path(course_dir) / "nbgrader_config.py"
+    if config_file.is_file():
+        from traitlets.config.loader import PyFileConfigLoader
+
+        configured = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+        url = configured.get("CourseDirectory", {}).get("db_url")
+        if url:
+            return str(url)
+    return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+
+
+@dataclass(frozen=True)
+class Collected:
+    """One collected submission: its student and folder."""
+
+    student: str
+    folder: Path
+
+    @property
+    def timestamp(self) -> str | None:
+        stamp = self.folder / "timestamp.txt"
+        return stamp.read_text().strip() if stamp.is_file() else None
+
+
+def collected_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
+    """``submitted/{student}/{lesson}/`` folders, as ``nbgrader collect`` leaves them (the
+    latest submission of each student)."""
+    submitted = Path(course_dir) / "submitted"
+    if not submitted.is_dir():
+        return []
+    return [Collected(path.name, path / lesson.id) for path in sorted(submitted.iterdir()) if (path / lesson.id).is_dir()]
+
+
+def write_grades(db_url: str, course_id: str | None, lesson: Lesson, student: str, timestamp: str | None, result: GradingResult) -> None:
+    """Write one submission's task scores into nbgrader's gradebook and commit."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    _alembic_on_path()
+    with Gradebook(db_url, course_id=course_id or "default_course") as gradebook:
+        try:
+            gradebook.find_notebook(lesson.id, lesson.id)
+        except MissingEntry:
+            raise LookupError(f"the gradebook has no notebook '{lesson.id}' of assignment '{lesson.id}': run `nbgrader generate_assignment {lesson.id}` first") from None
+        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_submission(lesson.id, student, timestamp=timestamp)
+        for task, (score, _) in result.task_scores().items():
+            grade = gradebook.find_grade(GRADE_CELL.format(task=task), lesson.id, lesson.id, student)
+            grade.auto_score = score
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+def _alembic_on_path() -> None:
+    """nbgrader's Gradebook runs the ``alembic`` command: find it beside this interpreter."""
+    import os
+    import sys
+
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def autograde_course(
+    course_dir: Path,
+    lesson: Lesson,
+    *,
+    db_url: str | None = None,
+    course_id: str | None = None,
+    grade: Callable[[str, Path], GradingResult] | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[GradingResult]:
+    """Grade every collected submission of ``lesson`` and record it in the gradebook."""
+    from grader.grading import grade_submission
+
+    grade = grade or (lambda lesson_id, folder: grade_submission(lesson_id, folder))
+    url = database_url(course_dir, db_url)
+    results = []
+    for submission in collected_submissions(course_dir, lesson):
+        result = grade(lesson.id, submission.folder)
+        result.student = submission.student
+        write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
+        progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")
+        results.append(result)
+    return results

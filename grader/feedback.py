@@ -1,0 +1,108 @@
+"""Sinks for grading results: an HTML report per submission, CSV, Gradescope's results.json.
+
+They read :class:`GradingResult` objects only; nothing is re-run.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+from pathlib import Path
+
+from grader.results import GradingResult
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}"
+    "td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
+    ".passed{color:#080}.failed{color:#c00}.error{color:#a0a}.timeout{color:#b60}pre{white-space:pre-wrap;margin:0}"
+)
+
+
+def html_report(result: GradingResult) -> str:
+    """A self-contained HTML page: the total, then per task its score and each check's status
+    and message."""
+    rows = []
+    for test in result.tests:
+        rows.append(
+            f"<tr><td>{html.escape(test.task)}</td><td>{html.escape(test.name)}</td>"
+            f"<td class='{test.status}'>{test.status}</td><td>{test.score:g} / {test.max_score:g}</td>"
+            f"<td><pre>{html.escape(test.message)}</pre></td></tr>"
+        )
+    tasks = "".join(
+        f"<tr><td>{html.escape(task)}</td><td>{score:g} / {max_score:g}</td></tr>" for task, (score, max_score) in result.task_scores().items()
+    )
+    who = html.escape(result.student or result.submission)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(result.lesson)}: {who}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(result.lesson)}: {result.score:g} / {result.max_score:g}</h1>"
+        f"<p>{who}</p><h2>Tasks</h2><table><tr><th>task</th><th>score</th></tr>{tasks}</table>"
+        f"<h2>Checks</h2><table><tr><th>task</th><th>check</th><th>status</th><th>points</th><th>message</th></tr>"
+        f"{''.join(rows)}</table></body></html>\n"
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "submission"
+
+
+def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
+    """``{folder}/{student or submission}/{lesson}/feedback.html`` and ``result.json`` each."""
+    written = []
+    for result in results:
+        target = Path(folder) / _slug(result.student or result.submission) / result.lesson
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "feedback.html").write_text(html_report(result))
+        (target / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        written.append(target)
+    return written
+
+
+def write_csv(results: list[GradingResult], path: Path) -> None:
+    """One row per submission: lesson, student, submission, score, max_score, then each task."""
+    tasks = list(dict.fromkeys(task for result in results for task in result.task_scores()))
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["lesson", "student", "submission", "score", "max_score", *tasks])
+        for result in results:
+            scores = result.task_scores()
+            writer.writerow([result.lesson, result.student or "", result.submission, result.score, result.max_score, *(scores.get(t, ("", ""))[0] for t in tasks)])
+
+
+def gradescope_results(result: GradingResult, *, visibility: str = "visible") -> dict:
+    """Gradescope's ``results.json`` for one submission: one test per check."""
+    return {
+        "score": result.score,
+        "output": f"{result.lesson}: {result.score:g} / {result.max_score:g}",
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": test.name,
+                "number": str(number),
+                "score": test.score,
+                "max_score": test.max_score,
+                "status": "passed" if test.status == "passed" else "failed",
+                "output": test.message if test.status == "passed" else f"[{test.status}] {test.message}",
+                "tags": [test.task],
+                "visibility": visibility,
+            }
+            for number, test in enumerate(result.tests, start=1)
+        ],
+    }
+
+
+def write_gradescope(results: list[GradingResult], path: Path) -> list[Path]:
+    """One result: ``path`` is the results.json; several: ``path`` is a folder of them."""
+    path = Path(path)
+    if len(results) == 1:
+        path.write_text(json.dumps(gradescope_results(results[0]), indent=2) + "\n")
+        return [path]
+    path.mkdir(parents=True, exist_ok=True)
+    written = []
+    for result in results:
+        target = path / f"{_slug(result.student or result.submission)}.results.json"
+        target.write_text(json.dumps(gradescope_results(result), indent=2) + "\n")
+        written.append(target)
+    return written

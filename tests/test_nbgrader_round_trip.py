@@ -1,0 +1,90 @@
+"""The whole round trip with real nbgrader and a real Jupyter kernel: three students submit
+with `grade submit`, `nbgrader collect` picks them up, both `nbgrader autograde` and
+`grade autograde --course` grade them, and `nbgrader export` lists the same scores either way.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import make_submission
+from grader.course import config_lines
+from grader.lessons import get_lesson
+from grader.paths import assignment_dir
+
+pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
+BIN = Path(sys.executable).parent
+LESSON = get_lesson("tensors")
+
+
+def run(*command: str, cwd: Path) -> str:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic` from PATH
+    done = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def exported_scores(course: Path, name: str) -> dict[str, float]:
+    run("nbgrader", "export", "--to", name, cwd=course)
+    with open(course / name) as handle:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle) if row["assignment"] == LESSON.id}
+
+
+@pytest.fixture
+def course(tmp_path):
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        'c.CourseDirectory.course_id = "nn101"\n'
+        f'c.CourseDirectory.root = "{course}"\n'
+        f'c.Exchange.root = "{exchange}"\n'
+        "c.Execute.timeout = 300\n" + config_lines([LESSON])
+    )
+    return course
+
+
+def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
+    run("grade", "release", "--nbgrader", str(course), cwd=course)
+    run("nbgrader", "generate_assignment", LESSON.id, "--force", cwd=course)
+    run("nbgrader", "release_assignment", LESSON.id, "--force", cwd=course)
+
+    half = lambda source: source.replace("return c * a", "return c + a").replace("return [(w1, b1), (w2, -1.5)]", "return [(w1, b1), (w2, -0.5)]")  # noqa: E731
+    work = {
+        "alice": make_submission(tmp_path, LESSON.id, name="alice"),
+        "bob": Path(shutil.copytree(assignment_dir(LESSON.id), tmp_path / "bob")),
+        "carol": make_submission(tmp_path, LESSON.id, half, name="carol"),
+    }
+    for student, folder in work.items():
+        out = run("grade", "submit", LESSON.id, str(folder), "--student", student, "--course-dir", str(course), cwd=course)
+        assert "receipt:" in out
+    run("nbgrader", "collect", LESSON.id, cwd=course)
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob", "carol"]
+
+    run("nbgrader", "autograde", LESSON.id, "--force", cwd=course)
+    run("nbgrader", "generate_feedback", LESSON.id, "--force", cwd=course)
+    by_nbgrader = exported_scores(course, "nbgrader.csv")
+
+    out = run("grade", "autograde", LESSON.id, "--course", str(course), "--feedback", str(tmp_path / "feedback"), "--csv", str(tmp_path / "grade.csv"), cwd=course)
+    by_grade = exported_scores(course, "grade.csv")
+
+    full = LESSON.max_score
+    assert by_nbgrader["alice"] == by_grade["alice"] == full
+    assert by_nbgrader["bob"] == by_grade["bob"] == 0
+    assert 0 < by_grade["carol"] < full
+    assert by_nbgrader == pytest.approx(by_grade, abs=1e-6)
+    assert (tmp_path / "feedback" / "carol" / LESSON.id / "feedback.html").read_text().count("scalar_multiply") > 1
+    assert "carol" in out
+
+    run("grade", "autograde", LESSON.id, "--course", str(course), cwd=course)
+    assert exported_scores(course, "again.csv") == by_grade
