@@ -222,13 +222,14 @@ def status(lesson, student, course_dir, exchange_root, course_id):
 @click.argument("paths", nargs=-1)
 @click.option("--course", "course_dir", type=click.Path(file_okay=False), help="nbgrader course folder: grade its collected submissions and write the gradebook.")
 @click.option("--db", "db_url", help="Gradebook URL (any SQLAlchemy URL nbgrader accepts; default: the course's).")
+@click.option("--all-submissions", is_flag=True, help="With --course: grade every submission in the exchange, not only each student's collected latest.")
 @click.option("--json", "json_out", metavar="FILE", help="Write the results (a JSON array) to FILE, or - for stdout.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), help="Write an HTML report and the JSON of each submission here.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Write a CSV of the scores (one row per submission).")
 @click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them for several submissions).")
 @click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
-def autograde(lesson, paths, course_dir, db_url, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s):
+def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s):
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
     checks of LESSON.
 
@@ -256,7 +257,7 @@ def autograde(lesson, paths, course_dir, db_url, json_out, feedback_dir, csv_out
             graded += autograde_course(
                 Path(course_dir), lesson, db_url=db_url,
                 grade=lambda lesson_id, folder: grade_submission(lesson_id, folder, call_timeout_s=timeout_s),
-                progress=lambda line: out.print(line),
+                progress=lambda line: out.print(line), all_submissions=all_submissions,
             )  # fmt: skip
         except LookupError as error:
             raise GradeUsageError(str(error)) from None

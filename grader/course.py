@@ -77,6 +77,15 @@ class Collected:
         return stamp.read_text().strip() if stamp.is_file() else None
 
 
+def exchange_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
+    """Every submission of ``lesson`` still in the exchange's inbound folder, oldest first
+    (all of them, not only each student's latest)."""
+    from grader.exchange import list_submissions, load_settings
+
+    settings = load_settings(course_dir)
+    return [Collected(record.student, settings.inbound / record.submission_id) for record in list_submissions(settings, lesson=lesson.id)]
+
+
 def collected_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
     """``submitted/{student}/{lesson}/`` folders, as ``nbgrader collect`` leaves them (the
     latest submission of each student)."""
@@ -123,17 +132,25 @@ def autograde_course(
     course_id: str | None = None,
     grade: Callable[[str, Path], GradingResult] | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    all_submissions: bool = False,
 ) -> list[GradingResult]:
-    """Grade every collected submission of ``lesson`` and record it in the gradebook."""
+    """Grade every collected submission of ``lesson`` and record it in the gradebook.
+
+    With ``all_submissions``, every submission in the exchange is graded (for the results and
+    feedback); the gradebook gets each student's latest.
+    """
     from grader.grading import grade_submission
 
     grade = grade or (lambda lesson_id, folder: grade_submission(lesson_id, folder))
     url = database_url(course_dir, db_url)
+    submissions = exchange_submissions(course_dir, lesson) if all_submissions else collected_submissions(course_dir, lesson)
+    latest = {submission.student: submission for submission in submissions}
     results = []
-    for submission in collected_submissions(course_dir, lesson):
+    for submission in submissions:
         result = grade(lesson.id, submission.folder)
         result.student = submission.student
-        write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
+        if latest[submission.student] is submission:
+            write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
         progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")
         results.append(result)
     return results

@@ -6,6 +6,7 @@ with `grade submit`, `nbgrader collect` picks them up, both `nbgrader autograde`
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -86,5 +87,7 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
     assert (tmp_path / "feedback" / "carol" / LESSON.id / "feedback.html").read_text().count("scalar_multiply") > 1
     assert "carol" in out
 
-    run("grade", "autograde", LESSON.id, "--course", str(course), cwd=course)
+    run("grade", "autograde", LESSON.id, "--course", str(course), "--all-submissions", "--json", str(tmp_path / "all.json"), cwd=course)
     assert exported_scores(course, "again.csv") == by_grade
+    everyone = json.loads((tmp_path / "all.json").read_text())
+    assert sorted(r["student"] for r in everyone) == ["alice", "bob", "carol"]

@@ -1,0 +1,48 @@
+"""Feedback sinks: HTML report, CSV, Gradescope's results.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from grader.feedback import gradescope_results, html_report, write_csv, write_feedback, write_gradescope
+from grader.results import GradingResult, TestResult
+
+
+def sample(student="s1", broken=True) -> GradingResult:
+    return GradingResult(
+        "tensors", f"/sub/{student}", student,
+        [TestResult("tensor_sum adds", "tensor_sum", 1.0, 1.0, "passed"),
+         TestResult("xor <works>", "xor_network", 0.0, 2.0, "failed" if broken else "passed", "xor_network with input [1, 1] gives 1, expected 0")],
+    )  # fmt: skip
+
+
+def test_html_report_shows_tasks_statuses_and_escaped_messages():
+    page = html_report(sample())
+    assert "<h1>tensors: 1 / 3</h1>" in page
+    assert "xor &lt;works&gt;" in page and "<td class='failed'>failed</td>" in page
+    assert "gives 1, expected 0" in page
+
+
+def test_feedback_folder_holds_html_and_json(tmp_path):
+    (folder,) = write_feedback([sample()], tmp_path)
+    assert folder == tmp_path / "s1" / "tensors"
+    assert json.loads((folder / "result.json").read_text())["score"] == 1.0
+
+
+def test_csv_has_one_row_per_submission_and_a_column_per_task(tmp_path):
+    write_csv([sample("a"), sample("b")], tmp_path / "grades.csv")
+    rows = list(csv.DictReader((tmp_path / "grades.csv").read_text().splitlines()))
+    assert [r["student"] for r in rows] == ["a", "b"]
+    assert rows[0]["tensor_sum"] == "1.0" and rows[0]["xor_network"] == "0.0" and rows[0]["max_score"] == "3.0"
+
+
+def test_gradescope_results_follow_the_spec(tmp_path):
+    data = gradescope_results(sample())
+    assert data["score"] == 1.0
+    assert {"name", "score", "max_score", "status", "output", "visibility", "number"} <= set(data["tests"][1])
+    assert data["tests"][1]["status"] == "failed" and data["tests"][1]["output"].startswith("[failed]")
+    (single,) = write_gradescope([sample()], tmp_path / "results.json")
+    assert json.loads(single.read_text())["tests"][0]["status"] == "passed"
+    several = write_gradescope([sample("a"), sample("b")], tmp_path / "many")
+    assert sorted(p.name for p in several) == ["a.results.json", "b.results.json"]
