@@ -229,7 +229,9 @@ def status(lesson, student, course_dir, exchange_root, course_id):
 @click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them for several submissions).")
 @click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
-def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s):
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on a Dask cluster (tcp://host:8786) instead of local workers.")
+def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s, workers, scheduler):
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
     checks of LESSON.
 
@@ -238,7 +240,7 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     Exit code 0 whenever grading completed, whatever the scores.
     """
     from grader import feedback, report, results
-    from grader.grading import grade_submission
+    from grader.batch import grade_many
 
     _instructor_only("autograde")
     if not paths and not course_dir:
@@ -249,16 +251,22 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     for line in detect().missing():
         click.echo(f"grade: note: protection off: {line}", err=True)
     out = report.console(stderr=json_out == "-")
-    graded = [grade_submission(lesson.id, folder, call_timeout_s=timeout_s) for folder in folders]
+
+    def grade_all(targets, on_result=lambda index, result: None):
+        with report.BatchProgress(out, len(targets)) as progress:
+
+            def arrived(index, result):
+                progress.advance(result)
+                on_result(index, result)
+
+            return grade_many(lesson.id, targets, call_timeout_s=timeout_s, workers=workers, scheduler=scheduler, on_result=arrived)
+
+    graded = grade_all(folders) if folders else []
     if course_dir:
         from grader.course import autograde_course
 
         try:
-            graded += autograde_course(
-                Path(course_dir), lesson, db_url=db_url,
-                grade=lambda lesson_id, folder: grade_submission(lesson_id, folder, call_timeout_s=timeout_s),
-                progress=lambda line: out.print(line), all_submissions=all_submissions,
-            )  # fmt: skip
+            graded += autograde_course(Path(course_dir), lesson, db_url=db_url, grade_all=grade_all, all_submissions=all_submissions)
         except LookupError as error:
             raise GradeUsageError(str(error)) from None
     out.print(report.scores_table(graded))

@@ -130,27 +130,29 @@ def autograde_course(
     *,
     db_url: str | None = None,
     course_id: str | None = None,
-    grade: Callable[[str, Path], GradingResult] | None = None,
+    grade_all: Callable[[list[Path], Callable[[int, GradingResult], None]], list[GradingResult]] | None = None,
     progress: Callable[[str], None] = lambda line: None,
     all_submissions: bool = False,
 ) -> list[GradingResult]:
-    """Grade every collected submission of ``lesson`` and record it in the gradebook.
+    """Grade every collected submission of ``lesson`` and record it in the gradebook as each
+    result arrives.
 
-    With ``all_submissions``, every submission in the exchange is graded (for the results and
-    feedback); the gradebook gets each student's latest.
+    ``grade_all(folders, on_result)`` grades the folders (default: :func:`grader.batch.grade_many`
+    on a local pool). With ``all_submissions``, every submission in the exchange is graded (for
+    the results and feedback); the gradebook gets each student's latest.
     """
-    from grader.grading import grade_submission
+    from grader.batch import grade_many
 
-    grade = grade or (lambda lesson_id, folder: grade_submission(lesson_id, folder))
+    grade_all = grade_all or (lambda folders, on_result: grade_many(lesson.id, folders, on_result=on_result))
     url = database_url(course_dir, db_url)
     submissions = exchange_submissions(course_dir, lesson) if all_submissions else collected_submissions(course_dir, lesson)
     latest = {submission.student: submission for submission in submissions}
-    results = []
-    for submission in submissions:
-        result = grade(lesson.id, submission.folder)
+
+    def record(index: int, result: GradingResult) -> None:
+        submission = submissions[index]
         result.student = submission.student
         if latest[submission.student] is submission:
             write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
         progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")
-        results.append(result)
-    return results
+
+    return grade_all([submission.folder for submission in submissions], record)

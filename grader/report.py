@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -105,3 +106,31 @@ def submissions_table(records, student: str) -> Table:
     for record in records:
         table.add_row(record.lesson, record.timestamp, Text(record.submission_id), (record.sha256 or "-")[:16])
     return table
+
+
+class BatchProgress:
+    """A progress bar for a batch, with a live count of passed, failed and errored submissions."""
+
+    def __init__(self, console: Console, total: int):
+        self.counts = {"passed": 0, "failed": 0, "errored": 0}
+        self.progress = Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+            console=console, transient=True, disable=total < 2,
+        )  # fmt: skip
+        self.task = self.progress.add_task("grading", total=total, counts=self._counts())
+
+    def _counts(self) -> str:
+        return "[green]{passed} passed[/] [red]{failed} failed[/] [magenta]{errored} errored[/]".format(**self.counts)
+
+    def advance(self, result: GradingResult) -> None:
+        from grader.batch import outcome
+
+        self.counts[outcome(result)] += 1
+        self.progress.update(self.task, advance=1, counts=self._counts())
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()

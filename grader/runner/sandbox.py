@@ -17,7 +17,6 @@ Protections, strongest first, each used where the machine allows it:
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import shutil
 import signal
@@ -29,10 +28,9 @@ from pathlib import Path
 
 from grader.paths import PACKAGE_DIR, course_root
 
-#: Child user ids are taken from this range, one per child, when the grader runs as root.
-UID_BASE = 61000
-UID_COUNT = 3000
-_uids = itertools.count()
+#: Child user ids, when the grader runs as root: this base plus the grading process's pid, so
+#: two grading processes on one machine (a worker pool) never share one. Far above accounts.
+UID_BASE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -122,8 +120,8 @@ def python_paths() -> list[str]:
 
 
 def allocate_uid() -> int:
-    """A user id for one child (cycling through a range no account uses)."""
-    return UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_COUNT
+    """The user id of this process's child (one child at a time per grading process)."""
+    return UID_BASE + os.getpid()
 
 
 def _readonly_binds() -> list[str]:

@@ -1,0 +1,48 @@
+"""Batch grading: a local pool and a real Dask cluster give the same results as grading one by one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from grader.batch import grade_many, outcome
+from grader.cli import main
+from grader.grading import grade_submission
+from grader.paths import assignment_dir, reference_dir
+
+
+def _comparable(result):
+    # messages of speed checks carry measured times; everything else must be identical
+    return result.score, [(t.name, t.task, t.score, t.status) for t in result.tests]
+
+
+@pytest.fixture
+def folders(submission_factory):
+    broken = submission_factory("tensors", lambda s: s.replace("return c * a", "return c + a"), name="broken")
+    return [reference_dir("tensors"), assignment_dir("tensors"), broken, reference_dir("tensors")]
+
+
+def test_local_pool_matches_one_by_one(folders):
+    expected = [_comparable(grade_submission("tensors", folder)) for folder in folders]
+    seen = []
+    results = grade_many("tensors", folders, workers=2, on_result=lambda index, result: seen.append(index))
+    assert [_comparable(result) for result in results] == expected
+    assert sorted(seen) == [0, 1, 2, 3]
+    assert [outcome(result) for result in results] == ["passed", "errored", "failed", "passed"]
+
+
+def test_dask_cluster_matches_the_local_pool(folders):
+    distributed = pytest.importorskip("dask.distributed", reason="needs Dask: pip install -e '.[instructor]'")
+    local = [_comparable(result) for result in grade_many("tensors", folders, workers=1)]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        results = grade_many("tensors", folders, scheduler=cluster.scheduler_address)
+    assert [_comparable(result) for result in results] == local
+
+
+def test_cli_batch_with_workers(folders, tmp_path):
+    output = tmp_path / "batch.json"
+    run = CliRunner().invoke(main, ["autograde", "tensors", *map(str, folders), "--workers", "2", "--json", str(output)])
+    assert run.exit_code == 0, run.output
+    assert [r["score"] for r in json.loads(output.read_text())][1] == 0
