@@ -323,3 +323,85 @@ def validate():
             out.print(f"[red]✗[/] {problem}")
         sys.exit(1)
     out.print("[green]✓ course is valid[/]")
+
+
+@main.group()
+def data():
+    """Data sets of the model lessons: list, fetch, import."""
+
+
+def _data_dir_option(command):
+    return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
+
+
+def _dataset(name):
+    from grader.data.store import DataError, load_manifest
+
+    try:
+        return load_manifest(name)
+    except DataError as error:
+        raise GradeUsageError(str(error)) from None
+
+
+@data.command("list")
+@_data_dir_option
+def data_list(data_dir):
+    """Show each data set, where it is, and whether its files are present and verified."""
+    from rich.table import Table
+
+    from grader import report
+    from grader.data.store import all_datasets
+    from grader.data.store import data_dir as resolve
+    from grader.data.store import status as file_status
+
+    root = resolve(data_dir)
+    table = Table(title=f"Data sets in {root}")
+    for column in ("data set", "file", "bytes", "state"):
+        table.add_column(column)
+    for dataset in all_datasets():
+        for item in file_status(dataset, root):
+            state = "[green]verified[/]" if item.verified else ("[red]corrupt[/]" if item.path else "[yellow]missing[/]")
+            table.add_row(dataset.name, item.entry.name, f"{item.entry.bytes:,}", state)
+    report.console().print(table)
+
+
+@data.command("fetch")
+@click.argument("name")
+@_data_dir_option
+def data_fetch(name, data_dir):
+    """Download data set NAME (resumes; verifies checksums; never leaves a half-written file)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from grader.data.store import DataError, fetch
+    from grader.data.store import data_dir as resolve
+
+    dataset = _dataset(name)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn()) as progress:
+        tasks = {}
+
+        def update(file_name, done, total):
+            if file_name not in tasks:
+                tasks[file_name] = progress.add_task(file_name, total=total)
+            progress.update(tasks[file_name], completed=done)
+
+        try:
+            fetched = fetch(dataset, resolve(data_dir), progress=update)
+        except DataError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{name}: {len(fetched)} file(s) fetched and verified" if fetched else f"{name}: already present and verified")
+
+
+@data.command("import")
+@click.argument("name")
+@click.argument("path", type=click.Path(exists=True))
+@_data_dir_option
+def data_import(name, path, data_dir):
+    """Take data set NAME's files from PATH (a folder or a file you already have), verified."""
+    from grader.data.store import DataError, import_files
+    from grader.data.store import data_dir as resolve
+
+    try:
+        imported = import_files(_dataset(name), Path(path), resolve(data_dir))
+    except DataError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{name}: imported and verified {', '.join(p.name for p in imported)}")

@@ -1,0 +1,1 @@
+"""Data sets of the model lessons: manifests, storage, fetch and import (store), loaders."""
