@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import signal
 import sys
 import time
@@ -70,7 +71,8 @@ def _message_of(excinfo, task: str) -> str:
 
     error = excinfo.value
     if isinstance(error, NotImplementedError) or getattr(error, "kind", None) == "not_implemented":
-        text = f"{task} is not implemented yet (it raises NotImplementedError)"
+        stub = re.search(r"NotImplementedError: ([\w.]+): your code here", str(error) if not isinstance(error, NotImplementedError) else f"NotImplementedError: {error}")
+        text = f"{stub.group(1) if stub else task} is not implemented yet (it raises NotImplementedError)"
     elif isinstance(error, (CheckFailed, StudentError)):
         text = str(error)
     elif isinstance(error, SyntaxError):
