@@ -17,19 +17,13 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 tf = pytest.importorskip("tensorflow", reason="needs TensorFlow: pip install -e '.[instructor]'")
 keras = pytest.importorskip("keras", reason="needs Keras 3: pip install -e '.[instructor]'")
 
+from conftest import inputs_away_from_kinks as _x
 from grader.paths import load_reference  # noqa: E402
 
 ACT = load_reference("activations", "activations")
 LOSS = load_reference("losses", "losses")
 A = keras.activations
 L = keras.losses
-
-
-def _x(seed=0, shape=(4, 25), kinks=(0.0,), margin=1e-3):
-    x = np.random.default_rng(seed).uniform(-6, 6, size=shape)
-    for kink in kinks:
-        x = np.where(np.abs(x - kink) < margin, x + 4 * margin, x)
-    return x
 
 
 def _value_and_grad(fn, x):

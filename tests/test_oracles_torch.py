@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import inputs_away_from_kinks as _x
 from grader.paths import load_reference
 
 torch = pytest.importorskip("torch", reason="needs PyTorch: pip install -e '.[instructor]'")
@@ -17,13 +18,6 @@ F = torch.nn.functional
 ACT = load_reference("activations", "activations")
 LOSS = load_reference("losses", "losses")
 RTOL, ATOL = 1e-10, 1e-12
-
-
-def _x(seed=0, shape=(4, 25), kinks=(0.0,), margin=1e-3):
-    x = np.random.default_rng(seed).uniform(-6, 6, size=shape)
-    for kink in kinks:
-        x = np.where(np.abs(x - kink) < margin, x + 4 * margin, x)
-    return x
 
 
 def _value_and_grad(fn, x):

@@ -183,3 +183,15 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         flat[i] = saved
         out[i] = (plus - minus) / (2 * eps)
     return grad
+
+
+def run_program(student, program) -> list:
+    """Run a :class:`~grader.runner.proxy.Program` of the student's objects; raise the first
+    step's error (so a student's exception keeps its status and message)."""
+    from grader.runner.proxy import StudentError
+
+    answers = student.run(program)
+    for answer in answers:
+        if isinstance(answer, StudentError):
+            raise answer
+    return answers

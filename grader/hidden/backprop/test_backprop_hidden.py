@@ -18,21 +18,14 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, assert_close, check_array, describe_type
-from grader.hidden.support import rng_for
+from grader.hidden.support import rng_for, run_program
 from grader.plugin import task_param
 from grader.runner.protocol import Function, Ref, Rng
-from grader.runner.proxy import Program, StudentError
+from grader.runner.proxy import Program
 
 TOL = {"rtol": 1e-9, "atol": 1e-12}
 
 
-def run(student, program: Program) -> list:
-    """Run ``program``; raise the first error of a step (student errors keep their status)."""
-    answers = student.run(program)
-    for answer in answers:
-        if isinstance(answer, StudentError):
-            raise answer
-    return answers
 
 
 # -- Value -------------------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def compare_graph(student, reference, expression, inputs: list[float], label: st
     program.method(out.ref, "backward")
     data = program.get(out.ref, "data")
     grads = [program.get(leaf.ref, "grad") for leaf in leaves]
-    answers = run(student, program)
+    answers = run_program(student, program)
     got = [answers[data.index]] + [answers[g.index] for g in grads]
     for value in got:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -203,7 +196,7 @@ def test_dense_forward_and_backward(student, reference):
         y = program.method(layer, "forward", x)
         gin = program.method(layer, "backward", g)
         dW, db = program.get(layer, "dW"), program.get(layer, "db")
-        answers = run(student, program)
+        answers = run_program(student, program)
         expected = {"forward": ref.forward(x), "backward": ref.backward(g), "dW": None, "db": None}
         expected["dW"], expected["db"] = ref.dW, ref.db
         for name, step in (("forward", y), ("backward", gin), ("dW", dW), ("db", db)):
@@ -219,7 +212,7 @@ def test_dense_initialisation(student):
     first, second, other = (program.call("Dense", 4, 3, Rng(seed)) for seed in (7, 7, 8))
     w1, w2, w3, b = program.get(first, "W"), program.get(second, "W"), program.get(other, "W"), program.get(first, "b")
     params = program.method(first, "parameters")
-    answers = run(student, program)
+    answers = run_program(student, program)
     W = check_array(answers[w1.index], what="Dense.W", shape=(4, 3))
     check_array(answers[b.index], what="Dense.b", shape=(3,))
     assert_close(answers[w2.index], W, what="Dense.W with the same seed", rtol=0, atol=0)
@@ -240,7 +233,7 @@ def test_dense_updates_in_place_are_seen(student, reference):
     program.method(layer, "forward", x)
     program.assign(layer, "W", np.ones((3, 2)))
     y = program.method(layer, "forward", x)
-    answers = run(student, program)
+    answers = run_program(student, program)
     assert_close(answers[y.index], x @ np.ones((3, 2)) + ref.b, what="Dense.forward after W changed in place", **TOL)
     listed = answers[params.index]
     if not isinstance(listed, list) or len(listed) != 2:
@@ -256,7 +249,7 @@ def test_activation_layer(name, student, reference):
         layer = program.call(name)
         y = program.method(layer, "forward", x)
         gin = program.method(layer, "backward", g)
-        answers = run(student, program)
+        answers = run_program(student, program)
         ref = getattr(reference, name)()
         assert_close(check_array(answers[y.index], what=f"{name}.forward", shape=shape), ref.forward(x), what=f"{name}.forward", **TOL)
         assert_close(check_array(answers[gin.index], what=f"{name}.backward", shape=shape), ref.backward(g), what=f"{name}.backward", **TOL)
@@ -272,7 +265,7 @@ def test_dropout_masks(student, reference):
         y1 = program.method(layer, "forward", x)
         gin = program.method(layer, "backward", g)
         y2 = program.method(layer, "forward", x)
-        answers = run(student, program)
+        answers = run_program(student, program)
         ref = reference.Dropout(p, np.random.default_rng(3))
         for name, step, want in (("forward", y1, ref.forward(x)), ("backward", gin, ref.backward(g)), ("second forward", y2, ref.forward(x))):
             got = check_array(answers[step.index], what=f"Dropout.{name}", shape=x.shape)
@@ -288,7 +281,7 @@ def test_dropout_eval_is_identity(student):
     program.method(layer, "eval")
     y = program.method(layer, "forward", x)
     gin = program.method(layer, "backward", x * 2)
-    answers = run(student, program)
+    answers = run_program(student, program)
     assert_close(answers[y.index], x, what="Dropout.forward in eval mode", rtol=0, atol=0)
     assert_close(answers[gin.index], x * 2, what="Dropout.backward in eval mode", rtol=0, atol=0)
 
@@ -314,7 +307,7 @@ def test_sequential_forward_backward_and_parameters(student, reference):
     y = program.method(model, "forward", x)
     gin = program.method(model, "backward", g)
     params, grads = program.method(model, "parameters"), program.method(model, "gradients")
-    answers = run(student, program)
+    answers = run_program(student, program)
     assert_close(answers[y.index], ref.forward(x), what="Sequential.forward", **TOL)
     assert_close(answers[gin.index], ref.backward(g), what="Sequential.backward", **TOL)
     for what, step, expected in (("parameters()", params, ref.parameters()), ("gradients()", grads, ref.gradients())):
@@ -335,7 +328,7 @@ def test_sequential_eval_switches_every_layer(student, reference):
     y_eval = program.method(model, "forward", x)
     program.method(model, "train")
     y_train = program.method(model, "forward", x)
-    answers = run(student, program)
+    answers = run_program(student, program)
     ref.eval()
     assert_close(answers[y_eval.index], ref.forward(x), what="Sequential.forward after eval()", **TOL)
     ref.train()
@@ -352,7 +345,7 @@ def test_softmax_cross_entropy(student, reference):
         loss = program.call("SoftmaxCrossEntropy")
         value = program.method(loss, "forward", logits, labels)
         grad = program.method(loss, "backward")
-        answers = run(student, program)
+        answers = run_program(student, program)
         ref = reference.SoftmaxCrossEntropy()
         want_value, want_grad = ref.forward(logits, labels), ref.backward()
         got_value = answers[value.index]
@@ -389,7 +382,7 @@ def test_train_xor(student):
     model = program.call("train_xor", Rng(0))
     program.method(model, "eval")
     logits = program.method(model, "forward", points)
-    answers = run(student, program)
+    answers = run_program(student, program)
     got = check_array(answers[logits.index], what="train_xor's model on the four points", shape=(4, 2))
     predicted = np.argmax(got, axis=1)
     if predicted.tolist() != [0, 1, 1, 0]:

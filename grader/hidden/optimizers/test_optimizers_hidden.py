@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, assert_close, check_array, describe_type
-from grader.hidden.support import rng_for
+from grader.hidden.support import rng_for, run_program
 from grader.paths import load_reference
 from grader.plugin import task_param
 from grader.runner.protocol import Rng
-from grader.runner.proxy import Program, StudentError
+from grader.runner.proxy import Program
 
 TOL = {"rtol": 1e-9, "atol": 1e-12}
 SHAPES = [(3,), (2, 3), (4, 1)]
@@ -51,12 +51,6 @@ def _cases():
     return [task_param(f"{name}-{i}", name, options, task=name) for name, configs in CONFIGS.items() for i, options in enumerate(configs)]
 
 
-def run(student, program: Program) -> list:
-    answers = student.run(program)
-    for answer in answers:
-        if isinstance(answer, StudentError):
-            raise answer
-    return answers
 
 
 @pytest.mark.parametrize("name, options", _cases())
@@ -74,7 +68,7 @@ def test_trajectory(name, options, student, reference):
         program.method(optimizer, "step", grad)
         if step in SNAPSHOTS:
             snapshots[step] = program.helper("identity", params)
-    answers = run(student, program)
+    answers = run_program(student, program)
 
     ref_params = [p.copy() for p in start]
     ref_optimizer = getattr(reference, name)(ref_params, **options)
@@ -95,7 +89,7 @@ def test_minibatches(shuffle, student, reference):
     y = np.arange(23)
     program = Program()
     batches = program.helper("list", program.call("iterate_minibatches", x, y, 5, Rng(4), shuffle=shuffle))
-    got = run(student, program)[batches.index]
+    got = run_program(student, program)[batches.index]
     expected = list(reference.iterate_minibatches(x, y, 5, np.random.default_rng(4), shuffle=shuffle))
     if not isinstance(got, list) or len(got) != len(expected):
         raise CheckFailed(f"iterate_minibatches gave {describe_type(got)} of {len(got) if isinstance(got, list) else '?'} batches; expected {len(expected)}")
@@ -134,7 +128,7 @@ def test_fit_learns_digits(student):
     history = program.call("fit", model, loss, optimizer, x_train, y_train, epochs, 32, Rng(3))
     program.method(model, "eval")
     logits = program.method(model, "forward", x_test)
-    answers = run(student, program)
+    answers = run_program(student, program)
 
     losses = answers[history.index]
     if not isinstance(losses, list) or len(losses) != epochs or not all(isinstance(v, (float, np.floating)) for v in losses):
@@ -158,13 +152,13 @@ def test_fit_follows_the_loop(student, reference):
     optimizer = program.helper("plain_sgd", program.method(model, "parameters"), 0.1)
     loss = program.call("SoftmaxCrossEntropy", module="backprop")
     history = program.call("fit", model, loss, optimizer, x, y, 3, 8, Rng(11))
-    got = run(student, program)[history.index]
+    got = run_program(student, program)[history.index]
 
     ref_model = backprop.Sequential(backprop.Dense(4, 3, np.random.default_rng(9)))
     program_check = Program()
     weights = program_check.call("Dense", 4, 3, Rng(9), module="backprop")
     w = program_check.get(weights, "W")
-    student_w = run(student, program_check)[w.index]
+    student_w = run_program(student, program_check)[w.index]
     ref_model.layers[0].W[...] = student_w  # the student's own initialisation, so only fit is compared
     expected = reference.fit(ref_model, backprop.SoftmaxCrossEntropy(), reference.SGD(ref_model.parameters(), lr=0.1), x, y, 3, 8, np.random.default_rng(11))
     if not isinstance(got, list) or len(got) != 3:
