@@ -56,6 +56,9 @@ def check_table(result: GradingResult, *, only_problems: bool = False) -> Table:
 def scores_table(results: list[GradingResult]) -> Table:
     """``grade autograde``: one row per submission."""
     table = Table(title="Scores")
+    with_students = any(result.student for result in results)
+    if with_students:
+        table.add_column("student")
     table.add_column("submission")
     table.add_column("score", justify="right")
     table.add_column("max", justify="right")
@@ -63,7 +66,8 @@ def scores_table(results: list[GradingResult]) -> Table:
         table.add_column(status, justify="right", style=STATUS_STYLE[status])
     for result in results:
         counts = result.counts()
-        table.add_row(Text(result.submission), f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
+        who = [Text(result.student or "")] if with_students else []
+        table.add_row(*who, Text(result.submission), f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
     return table
 
 
