@@ -149,13 +149,6 @@ def decode(data, blobs: list, resolve=None):
     raise ProtocolError(f"unknown tag in message: {sorted(data)[:3]}")
 
 
-def type_of_encoded(data) -> str | None:
-    """The type name an encoded array carried, when it was not a plain ndarray."""
-    if isinstance(data, dict) and "__ndarray__" in data:
-        return data.get("type")
-    return None
-
-
 def _blob(blobs: list, index) -> np.ndarray:
     if not isinstance(index, int) or not 0 <= index < len(blobs):
         raise ProtocolError("array index out of range")
