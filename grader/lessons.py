@@ -20,7 +20,6 @@ class Lesson:
     tasks: dict[str, float]
     call_timeout_s: float = 5.0
     test_timeout_s: float = 60.0
-    extra_files: tuple[str, ...] = field(default=())
     #: Other modules of the student's that the lesson uses (their stubs are released too).
     extra_modules: tuple[str, ...] = field(default=())
     #: Whether the student's code returns objects (classes) that tests drive through handles.

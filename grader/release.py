@@ -102,8 +102,6 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
             """
         ),
     }
-    for extra in lesson.extra_files:
-        files[extra] = (source_dir / extra).read_text()
     for module in lesson.extra_modules:
         files[f"{module}.py"] = strip_solutions((source_dir / f"{module}.py").read_text(), str(source_dir / f"{module}.py"))
     if BEGIN in files[checks] or END in files[checks]:
