@@ -25,9 +25,9 @@ from grader.checks import (
 
 FLOAT_DTYPES = (np.float32, np.float64)
 #: The student may take this many times the reference's time on a large input, plus SLACK_S.
-#: A Python loop over 2e5 elements takes 20-40 times numpy's time, and at least 25 ms.
+#: A Python loop over 3e5 elements takes 30-100 times numpy's time here, and 25 ms or more.
 SLOWDOWN_FACTOR = 8.0
-SLACK_S = 0.01
+SLACK_S = 0.005
 
 
 def rng_for(*keys) -> np.random.Generator:
@@ -68,6 +68,10 @@ def check_vectorized(student, reference_fn, name: str, args: tuple, kwargs: dict
         raise CheckFailed(f"{name} is timed only once it gives the right values (see its other checks)")
     student_s = min(student.call(name, *stored, discard_result=True, **kwargs).seconds for _ in range(2))
     allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
+    if student_s > allowed:  # measure again before failing: a busy machine must not cost points
+        reference_s = min(reference_s, *(_timed(reference_fn, *args, **kwargs) for _ in range(3)))
+        student_s = min(student_s, *(student.call(name, *stored, discard_result=True, **kwargs).seconds for _ in range(3)))
+        allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
     if student_s > allowed:
         size = args[0].size if hasattr(args[0], "size") else "?"
         raise CheckFailed(

@@ -94,10 +94,10 @@ def test_operation_inputs_unchanged(name, student, reference):
 @pytest.mark.parametrize("name", [task_param(name) for name in OPERATIONS])
 def test_operation_vectorized(name, student, reference):
     """{name} is vectorized (no Python loop over elements)"""
-    big = {"tensor_sum": lambda: (_tensor(("va",), (450, 450), np.float64), _tensor(("vb",), (450, 450), np.float64)),
-           "scalar_multiply": lambda: (2.5, _tensor(("va",), (450, 450), np.float64)),
-           "outer_product": lambda: (_tensor(("vu",), (450,), np.float64), _tensor(("vv",), (450,), np.float64)),
-           "tensor_product": lambda: (_tensor(("va",), (30, 15), np.float64), _tensor(("vb",), (450,), np.float64))}  # fmt: skip
+    big = {"tensor_sum": lambda: (_tensor(("va",), (550, 550), np.float64), _tensor(("vb",), (550, 550), np.float64)),
+           "scalar_multiply": lambda: (2.5, _tensor(("va",), (550, 550), np.float64)),
+           "outer_product": lambda: (_tensor(("vu",), (550,), np.float64), _tensor(("vv",), (550,), np.float64)),
+           "tensor_product": lambda: (_tensor(("va",), (30, 20), np.float64), _tensor(("vb",), (550,), np.float64))}  # fmt: skip
     check_vectorized(student, getattr(reference, name), name, big[name]())
 
 
