@@ -51,17 +51,10 @@ def config_lines(lessons: list[Lesson] | None = None) -> str:
 def database_url(course_dir: Path, db_url: str | None = None) -> str:
     """The gradebook: ``db_url``, else ``c.CourseDirectory.db_url`` of the course's config, else
     ``sqlite:///{course}/gradebook.db`` (nbgrader's default)."""
-    if db_url:
-        return db_url
-    config_file = Path(course_dir) / "nbgrader_config.py"
-    if config_file.is_file():
-        from traitlets.config.loader import PyFileConfigLoader
+    from grader.exchange import read_nbgrader_config
 
-        configured = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
-        url = configured.get("CourseDirectory", {}).get("db_url")
-        if url:
-            return str(url)
-    return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    configured = db_url or read_nbgrader_config(course_dir)["db_url"]
+    return str(configured) if configured else f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
 
 
 @dataclass(frozen=True)
@@ -95,12 +88,12 @@ def collected_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
     return [Collected(path.name, path / lesson.id) for path in sorted(submitted.iterdir()) if (path / lesson.id).is_dir()]
 
 
-def write_grades(db_url: str, course_id: str | None, lesson: Lesson, student: str, timestamp: str | None, result: GradingResult) -> None:
+def write_grades(db_url: str, course_id: str, lesson: Lesson, student: str, timestamp: str | None, result: GradingResult) -> None:
     """Write one submission's task scores into nbgrader's gradebook and commit."""
     from nbgrader.api import Gradebook, MissingEntry
 
     _alembic_on_path()
-    with Gradebook(db_url, course_id=course_id or "default_course") as gradebook:
+    with Gradebook(db_url, course_id=course_id) as gradebook:
         try:
             gradebook.find_notebook(lesson.id, lesson.id)
         except MissingEntry:
@@ -134,8 +127,8 @@ def autograde_course(
     progress: Callable[[str], None] = lambda line: None,
     all_submissions: bool = False,
 ) -> list[GradingResult]:
-    """Grade every collected submission of ``lesson`` and record it in the gradebook as each
-    result arrives.
+    """Grade every collected submission of ``lesson`` and record it in the gradebook (of the
+    course id in its nbgrader config, unless ``course_id`` is given) as each result arrives.
 
     ``grade_all(folders, on_result)`` grades the folders (default: :func:`grader.batch.grade_many`
     on a local pool). With ``all_submissions``, every submission in the exchange is graded (for
@@ -144,7 +137,10 @@ def autograde_course(
     from grader.batch import grade_many
 
     grade_all = grade_all or (lambda folders, on_result: grade_many(lesson.id, folders, on_result=on_result))
+    from grader.exchange import read_nbgrader_config
+
     url = database_url(course_dir, db_url)
+    course_id = course_id or read_nbgrader_config(course_dir)["course_id"] or "default_course"  # nbgrader's own default
     submissions = exchange_submissions(course_dir, lesson) if all_submissions else collected_submissions(course_dir, lesson)
     latest = {submission.student: submission for submission in submissions}
 

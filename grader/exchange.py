@@ -59,21 +59,25 @@ class Receipt:
     timestamp: str
 
 
+def read_nbgrader_config(course_dir: str | Path | None = None) -> dict:
+    """The settings the grader uses from ``nbgrader_config.py`` in ``course_dir`` (default:
+    the current folder): ``exchange_root``, ``course_id``, ``db_url``; absent ones are None."""
+    config_file = Path(course_dir or ".") / "nbgrader_config.py"
+    if not config_file.is_file():
+        return {"exchange_root": None, "course_id": None, "db_url": None}
+    from traitlets.config.loader import PyFileConfigLoader
+
+    loaded = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+    course = loaded.get("CourseDirectory", {})
+    return {"exchange_root": loaded.get("Exchange", {}).get("root"), "course_id": course.get("course_id"), "db_url": course.get("db_url")}
+
+
 def load_settings(course_dir: str | Path | None = None, exchange_root: str | None = None, course_id: str | None = None) -> Settings:
     """Settings from ``nbgrader_config.py`` in ``course_dir`` (default: the current folder),
     then the environment, then the explicit arguments."""
-    config = {}
-    config_file = Path(course_dir or ".") / "nbgrader_config.py"
-    if config_file.is_file():
-        from traitlets.config.loader import PyFileConfigLoader
-
-        loaded = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
-        config = {
-            "root": loaded.get("Exchange", {}).get("root"),
-            "course_id": loaded.get("CourseDirectory", {}).get("course_id"),
-        }
-    root = exchange_root or os.environ.get("GRADER_EXCHANGE_ROOT") or config.get("root") or DEFAULT_EXCHANGE
-    course = course_id or os.environ.get("GRADER_COURSE_ID") or config.get("course_id")
+    config = read_nbgrader_config(course_dir)
+    root = exchange_root or os.environ.get("GRADER_EXCHANGE_ROOT") or config["exchange_root"] or DEFAULT_EXCHANGE
+    course = course_id or os.environ.get("GRADER_COURSE_ID") or config["course_id"]
     if not course:
         raise SubmissionError("no course id: set c.CourseDirectory.course_id in nbgrader_config.py, GRADER_COURSE_ID, or --course-id")
     return Settings(Path(str(root)), str(course))

@@ -225,13 +225,20 @@ class _Failed:
     """The result of a call that failed, in a batch."""
 
 
+class _Helper:
+    """One of :data:`HELPERS` as the target of a request."""
+
+    def __init__(self, name: str):
+        self.name, self.function = name, HELPERS[name]
+
+
 def _target(modules: dict, request: dict, earlier: list):
     """The module or kept object a request is about, or an error reply."""
     target = request.get("target") or {"module": request.get("module")}
     if "helper" in target:
         if target["helper"] not in HELPERS:
             return None, {"ok": False, "kind": "protocol", "message": "the grader named an unknown helper"}
-        return HELPERS, None
+        return _Helper(target["helper"]), None
     if "ref" in target:
         index = target["ref"]
         if not isinstance(index, int) or not 0 <= index < len(earlier) or isinstance(earlier[index], _Failed):
@@ -254,11 +261,9 @@ def run_call(modules: dict, request: dict, blobs: list, out_blobs: list, earlier
     owner, error = _target(modules, request, earlier or [])
     if error:
         return error, _Failed()
-    if owner is HELPERS:
-        owner, name = None, ""
-        helper = HELPERS[request["target"]["helper"]]
+    helper = owner if isinstance(owner, _Helper) else None
     is_module = isinstance(owner, type(sys))
-    what = name if is_module else f"{type(owner).__name__}.{name}"
+    what = helper.name if helper else name if is_module else f"{type(owner).__name__}.{name}"
     try:
         resolve = _resolver(earlier or [])
         args = protocol.decode(request.get("args", {"__list__": []}), blobs, resolve)
@@ -266,9 +271,8 @@ def run_call(modules: dict, request: dict, blobs: list, out_blobs: list, earlier
         value = protocol.decode(request["value"], blobs, resolve) if op == "assign" else None
     except protocol.ProtocolError as problem:
         return {"ok": False, "kind": "protocol", "message": f"{what}: {problem}"}, _Failed()
-    if owner is None and op == "call":
-        what = request["target"]["helper"]
-        action = lambda: helper(*args, **kwargs)  # noqa: E731
+    if helper and op == "call":
+        action = lambda: helper.function(*args, **kwargs)  # noqa: E731
     elif op == "call":
         function = getattr(owner, name, None) if is_module else _safe_getattr(owner, name)
         if function is None or not callable(function):

@@ -198,24 +198,10 @@ class Submission:
         Each entry of the answer is a :class:`CallResult`, or the :class:`StudentError` that
         call raised; a timeout or crash of the whole batch is raised.
         """
-        self._check_imported(module, [name for name, _, _ in calls])
-        blobs: list = []
-        requests = [self._request(module, name, args, kwargs, blobs, False, False) for name, args, kwargs in calls]
-        names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
-        started = time.perf_counter()
-        header, reply_blobs = self._exchange({"op": "batch", "calls": requests}, blobs, f"{names}(...)", [n for n, _, _ in calls])
-        seconds = time.perf_counter() - started
-        replies = header.get("replies")
-        if not isinstance(replies, list) or len(replies) != len(calls):
-            self.stop()
-            raise StudentError("the submission's process sent a malformed reply", kind="type")
-        answers: list = []
-        for (name, _, _), reply in zip(calls, replies):
-            try:
-                answers.append(self._result(name, reply, reply_blobs, seconds / len(calls), False))
-            except StudentError as error:
-                answers.append(error)
-        return answers
+        program = Program()
+        for name, args, kwargs in calls:
+            program.add("call", name, args, kwargs)
+        return self._run_steps(module, program)
 
     def _resolve(self, tag: str, data: dict):
         if tag != "__handle__" or not isinstance(data["__handle__"], int):
@@ -225,6 +211,9 @@ class Submission:
     def run_program(self, module: str, program: "Program") -> list:
         """Run the steps of ``program`` in one round trip; each step's value (or the
         :class:`StudentError` it raised) in order. Objects come back as :class:`RemoteObject`."""
+        return [a if isinstance(a, StudentError) else a.value for a in self._run_steps(module, program)]
+
+    def _run_steps(self, module: str, program: "Program") -> list[CallResult | StudentError]:
         module_steps = [step for step in program.steps if "target" not in step]
         for step in module_steps:
             step.setdefault("module", module)
@@ -241,7 +230,7 @@ class Submission:
         answers: list = []
         for step, reply in zip(program.steps, replies):
             try:
-                answers.append(self._result(step["name"], reply, reply_blobs, seconds, False).value)
+                answers.append(self._result(step["name"], reply, reply_blobs, seconds / len(program.steps), False))
             except StudentError as error:
                 answers.append(error)
         return answers
