@@ -18,17 +18,18 @@ from grader.lessons import get_lesson
 from grader.results import GradingResult, TestResult
 
 
-def grade_one(job: tuple[str, str, float | None]) -> dict:
-    """Grade one submission ``(lesson_id, folder, call_timeout_s)``; the COURSE.md object.
+def grade_one(job: tuple) -> dict:
+    """Grade one submission ``(lesson_id, folder, call_timeout_s, device, data_dir)``; the
+    COURSE.md object.
 
     A failure of the grader itself (not of the student's code) becomes a result whose every
     task is an ``error`` saying so, so that a batch always completes.
     """
     from grader.grading import grade_submission
 
-    lesson_id, folder, timeout = job
+    lesson_id, folder, timeout, device, data_dir = job
     try:
-        return grade_submission(lesson_id, folder, call_timeout_s=timeout).to_dict()
+        return grade_submission(lesson_id, folder, call_timeout_s=timeout, device=device, data_dir=data_dir).to_dict()
     except Exception as error:  # noqa: BLE001 - reported in the result, the batch goes on
         return failed_result(lesson_id, folder, f"grading failed: {type(error).__name__}: {error}").to_dict()
 
@@ -54,14 +55,19 @@ def grade_many(
     call_timeout_s: float | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    device: str = "auto",
+    data_dir: str | Path | None = None,
     on_result: Callable[[int, GradingResult], None] = lambda index, result: None,
 ) -> list[GradingResult]:
     """Grade ``folders`` in parallel; results in the order of ``folders``.
 
-    ``workers`` local processes (default: one per core), or the Dask cluster at ``scheduler``.
+    ``workers`` local processes (default: one per core; one for a model lesson, whose
+    training uses every core and is timed against its budget), or the Dask cluster at
+    ``scheduler``. ``device`` and ``data_dir`` are for the model lessons.
     ``on_result(index, result)`` is called as each result arrives.
     """
-    jobs = [(lesson_id, str(folder), call_timeout_s) for folder in folders]
+    data_dir = str(data_dir) if data_dir is not None else None
+    jobs = [(lesson_id, str(folder), call_timeout_s, device, data_dir) for folder in folders]
     results: list[GradingResult | None] = [None] * len(jobs)
 
     def arrived(index: int, data: dict) -> None:
@@ -78,7 +84,8 @@ def grade_many(
             for future in dask_completed(futures):
                 arrived(index_of[future.key], future.result())
     else:
-        workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        default = 1 if get_lesson(lesson_id).is_model else os.cpu_count() or 1
+        workers = max(1, min(workers or default, len(jobs)))
         if workers == 1:
             for index, job in enumerate(jobs):
                 arrived(index, grade_one(job))

@@ -131,11 +131,15 @@ def check(lesson, path, show_all):
     out = report.console()
     counts = result.counts()
     ok = counts["passed"] == len(result.tests)
-    if show_all or not ok:
-        out.print(report.check_table(result, only_problems=not show_all))
+    if show_all or not ok or lesson.is_model:
+        out.print(report.check_table(result, only_problems=not (show_all or lesson.is_model)))
     if ok:
         out.print(f"[green]All {len(result.tests)} public checks passed.[/] The hidden checks test more: edge cases, stability, speed.")
     sys.exit(0 if ok else 1)
+
+
+def _data_dir_option(command):
+    return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
 
 
 def _course_options(command):
@@ -231,7 +235,9 @@ def status(lesson, student, course_dir, exchange_root, course_id):
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core).")
 @click.option("--scheduler", metavar="ADDRESS", help="Grade on a Dask cluster (tcp://host:8786) instead of local workers.")
-def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s, workers, scheduler):
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Model lessons: where training runs (auto: CUDA when the student's framework sees a GPU); the budget is the device's.")
+@_data_dir_option
+def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s, workers, scheduler, device, data_dir):
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
     checks of LESSON.
 
@@ -246,6 +252,8 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     if not paths and not course_dir:
         raise GradeUsageError("give submission folders, or --course DIR")
     folders = [_existing_folder(path) for path in paths]
+    if lesson.is_model:
+        _require_data(lesson, data_dir)
     from grader.runner.sandbox import detect
 
     for line in detect().missing():
@@ -259,7 +267,9 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
                 progress.advance(result)
                 on_result(index, result)
 
-            return grade_many(lesson.id, targets, call_timeout_s=timeout_s, workers=workers, scheduler=scheduler, on_result=arrived)
+            return grade_many(
+                lesson.id, targets, call_timeout_s=timeout_s, workers=workers, scheduler=scheduler, on_result=arrived, device=device, data_dir=data_dir
+            )
 
     graded = grade_all(folders) if folders else []
     if course_dir:
@@ -325,13 +335,20 @@ def validate():
     out.print("[green]✓ course is valid[/]")
 
 
+def _require_data(lesson, data_dir) -> None:
+    """Stop with the fix in words when a model lesson's data set is missing or corrupt."""
+    from grader.data.store import DataError
+    from grader.models import require_lesson_data
+
+    try:
+        require_lesson_data(lesson.model, data_dir)
+    except DataError as error:
+        raise GradeUsageError(f"{lesson.id} needs its data set: {error}") from None
+
+
 @main.group()
 def data():
     """Data sets of the model lessons: list, fetch, import."""
-
-
-def _data_dir_option(command):
-    return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
 
 
 def _dataset(name):

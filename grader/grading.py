@@ -18,13 +18,21 @@ class SubmissionNotFound(FileNotFoundError):
 
 
 def grade_submission(
-    lesson_id: str, path: str | Path, *, student: str | None = None, call_timeout_s: float | None = None
+    lesson_id: str,
+    path: str | Path,
+    *,
+    student: str | None = None,
+    call_timeout_s: float | None = None,
+    device: str = "auto",
+    data_dir: str | Path | None = None,
 ) -> GradingResult:
     """Run the hidden checks of ``lesson_id`` on the submission folder ``path``.
 
     The student's code runs in an isolated child process; a call that runs longer than
     ``call_timeout_s`` (default: the lesson's) is stopped and its test graded ``timeout``.
-    The result is the COURSE.md object.
+    The result is the COURSE.md object. Model lessons train on ``device`` (auto: CUDA when the
+    student's framework sees a GPU) with the data set from ``data_dir`` (default: the
+    configured data directory).
     A broken submission is not an error here: it gets its zeros and messages in the result.
     """
     lesson = get_lesson(lesson_id)
@@ -33,7 +41,9 @@ def grade_submission(
         raise SubmissionNotFound(f"submission folder '{path}' does not exist")
     if not has_hidden_suites():
         raise RuntimeError("this is the student distribution: hidden checks are only on the instructor's side")
-    collector = ResultCollector(lesson, submission=path, student=student, isolate=True, call_timeout_s=call_timeout_s)
+    collector = ResultCollector(
+        lesson, submission=path, student=student, isolate=True, call_timeout_s=call_timeout_s, device=device, data_dir=data_dir
+    )
     result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI)
     result.submission = str(path)
     return result

@@ -2,12 +2,66 @@
 
 A task is a function or class the student writes; its points are shared equally by the hidden
 tests marked with that task. The order of ``tasks`` is the order of the student's file.
+
+The model lessons (``fashion_mnist``, ``imdb``) also carry a :class:`ModelSpec`: their data
+set, the accuracy tiers between the baseline and the target, and the training budgets.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How a model lesson is graded: train under a budget, score accuracy on the test split.
+
+    ``tiers`` are ``(accuracy, points)`` pairs, lowest first: the first is the lesson's
+    baseline (what the released stub reaches), the last its target. A test accuracy at or above
+    a tier earns that tier's points (they add up). ``budgets_s[framework][device]`` is the
+    training time ``train`` is given; it is stopped at ``budget * (1 + GRACE) + GRACE_S``.
+    """
+
+    dataset: str
+    classes: tuple[str, ...]
+    tiers: tuple[tuple[float, float], ...]
+    budgets_s: dict[str, dict[str, float]]
+    #: Seconds ``predict`` may take on the whole test split.
+    predict_timeout_s: float = 120.0
+    #: ``grade check``'s smoke run: training examples, held-out examples (both from the
+    #: training split) and the budget.
+    smoke_train: int = 6000
+    smoke_holdout: int = 2000
+    smoke_budget_s: float = 15.0
+
+    GRACE = 0.1
+    GRACE_S = 10.0
+
+    @property
+    def baseline(self) -> float:
+        """The accuracy of the lesson's baseline (the lowest tier)."""
+        return self.tiers[0][0]
+
+    @property
+    def target(self) -> float:
+        """The accuracy that earns full marks (the highest tier)."""
+        return self.tiers[-1][0]
+
+    def budget_s(self, framework: str, device: str) -> float:
+        """The training budget for ``framework`` ("torch" or "keras") on ``device``."""
+        try:
+            return float(self.budgets_s[framework][device])
+        except KeyError:
+            raise ValueError(f"no training budget for framework {framework!r} on device {device!r}") from None
+
+    def hard_limit_s(self, budget_s: float) -> float:
+        """When an overrunning ``train`` is stopped."""
+        return budget_s * (1 + self.GRACE) + self.GRACE_S
+
+
+FRAMEWORKS = ("torch", "keras")
+DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -24,6 +78,19 @@ class Lesson:
     extra_modules: tuple[str, ...] = field(default=())
     #: Whether the student's code returns objects (classes) that tests drive through handles.
     handles: bool = False
+    #: Model lessons only: data set, accuracy tiers, budgets.
+    model: ModelSpec | None = None
+
+    @property
+    def is_model(self) -> bool:
+        """Whether this is a model lesson (trained and scored on a test split)."""
+        return self.model is not None
+
+    def budget_s(self, framework: str, device: str) -> float:
+        """The model lesson's training budget for ``framework`` on ``device``."""
+        if self.model is None:
+            raise ValueError(f"lesson '{self.id}' trains no model")
+        return self.model.budget_s(framework, device)
 
     @property
     def modules(self) -> list[str]:
@@ -150,6 +217,36 @@ LESSONS: dict[str, Lesson] = {
                 "iterate_minibatches": 1.0,
                 "fit": 2.0,
             },
+        ),
+        Lesson(
+            id="fashion_mnist",
+            title="Improve the Fashion-MNIST model (PyTorch or Keras)",
+            module="model",
+            handles=True,
+            call_timeout_s=120.0,
+            tasks={"train": 8.0, "predict": 2.0},
+            model=ModelSpec(
+                dataset="fashion_mnist",
+                classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+                tiers=((0.85, 1.0), (0.88, 2.0), (0.89, 2.0), (0.90, 2.0)),
+                budgets_s={"torch": {"cpu": 120.0, "cuda": 60.0}, "keras": {"cpu": 180.0, "cuda": 90.0}},
+            ),
+        ),
+        Lesson(
+            id="imdb",
+            title="A sentiment classifier for IMDB reviews (PyTorch or Keras)",
+            module="model",
+            handles=True,
+            call_timeout_s=120.0,
+            tasks={"train": 8.0, "predict": 2.0},
+            model=ModelSpec(
+                dataset="imdb",
+                classes=("negative", "positive"),
+                tiers=((0.75, 1.0), (0.82, 2.0), (0.85, 2.0), (0.87, 2.0)),
+                budgets_s={"torch": {"cpu": 60.0, "cuda": 30.0}, "keras": {"cpu": 90.0, "cuda": 45.0}},
+                smoke_train=5000,
+                smoke_holdout=2000,
+            ),
         ),
     ]
 }

@@ -27,6 +27,11 @@ from grader.lessons import Lesson, get_lesson
 from grader.results import GradingResult, TestResult
 
 MAX_MESSAGE = 1000
+#: ``record_property(MESSAGE_PROPERTY, text)`` in a test: the message of a passed check (a
+#: measurement the student should see, such as an accuracy).
+MESSAGE_PROPERTY = "grader_message"
+#: ``record_property(DETAILS_PROPERTY, {...})``: merged into the result's ``details``.
+DETAILS_PROPERTY = "grader_details"
 
 
 def pytest_addoption(parser):
@@ -131,8 +136,12 @@ class ResultCollector:
         results_path=None,
         isolate: bool = True,
         call_timeout_s: float | None = None,
+        device: str = "auto",
+        data_dir: str | Path | None = None,
     ):
         self._lesson = lesson
+        self.device = device
+        self.data_dir = data_dir
         self.call_timeout_s = call_timeout_s or lesson.call_timeout_s
         self.submission_path = Path(submission).resolve() if submission else None
         self.isolate = isolate and self.submission_path is not None
@@ -170,7 +179,17 @@ class ResultCollector:
         from grader.runner.proxy import Submission
 
         if self._submission is None:
-            self._submission = Submission(self.submission_path, self._lesson.modules, self.call_timeout_s, handles=self._lesson.handles)
+            limits, secrets = None, ()
+            if self._lesson.is_model:
+                from grader.data.store import data_dir
+                from grader.models import child_limits
+                from grader.runner.sandbox import gpu_devices
+
+                limits = child_limits(gpu=self.device != "cpu" and bool(gpu_devices()))
+                secrets = (str(data_dir(self.data_dir)),)
+            self._submission = Submission(
+                self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets
+            )
         return self._submission
 
     # -- fixtures --------------------------------------------------------------------------
@@ -178,6 +197,16 @@ class ResultCollector:
     def lesson(self) -> Lesson:
         """The lesson being graded."""
         return self._lesson
+
+    @pytest.fixture(scope="session")
+    def grading_options(self) -> dict:
+        """How this grading was asked for: ``device`` (auto, cpu, cuda) and ``data_dir``."""
+        return {"device": self.device, "data_dir": self.data_dir}
+
+    @pytest.fixture(scope="session")
+    def submission(self):
+        """The isolated child of the submission (for hidden suites that drive it directly)."""
+        return self._open_submission()
 
     @pytest.fixture(scope="session")
     def student(self):
@@ -227,12 +256,16 @@ class ResultCollector:
         if done and item.nodeid not in self._reported and item.nodeid in self.tasks:
             self._reported.add(item.nodeid)
             self.result.tests.append(self._test_result(item, call, report))
+            for name, value in item.user_properties:
+                if name == DETAILS_PROPERTY and isinstance(value, dict):
+                    self.result.details.update(value)
         return report
 
     def _test_result(self, item, call, report) -> TestResult:
         points = self.points.get(item.nodeid, 0.0)
         if report.passed:
-            status, message = "passed", ""
+            status = "passed"
+            message = next((str(value) for name, value in item.user_properties if name == MESSAGE_PROPERTY), "")
         elif report.skipped:
             status, message = "error", f"check skipped: {report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr}"
         else:

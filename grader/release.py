@@ -28,7 +28,13 @@ STUDENT_MODULES = (
     "__init__.py", "__main__.py", "cli.py", "lessons.py", "paths.py", "results.py", "checks.py",
     "plugin.py", "suite.py", "checking.py", "report.py", "runner/__init__.py",
     "runner/protocol.py", "runner/proxy.py", "runner/child.py", "runner/sandbox.py", "exchange.py", "notebook.py",
+    "models.py", "smoke.py", "data/__init__.py", "data/store.py", "data/loaders.py",
 )  # fmt: skip
+
+
+#: A model lesson's stubs are its baselines, complete and runnable (no markers):
+#: ``{released name: file in reference/<lesson>/}``.
+MODEL_STUBS = {"model.py": "baseline.py", "model_keras.py": "baseline_keras.py"}
 
 
 class ReleaseError(ValueError):
@@ -87,10 +93,14 @@ def _squeeze_blank_lines(text: str) -> str:
 def lesson_files(lesson: Lesson) -> dict[str, str]:
     """The generated files of ``lesson``: ``{name: content}``."""
     source_dir = reference_dir(lesson.id)
-    solution = (source_dir / lesson.filename).read_text()
     checks = f"test_{lesson.module}.py"
+    if lesson.is_model:
+        stubs = {name: (source_dir / baseline).read_text() for name, baseline in MODEL_STUBS.items() if (source_dir / baseline).is_file()}
+    else:
+        solution = (source_dir / lesson.filename).read_text()
+        stubs = {lesson.filename: strip_solutions(solution, str(source_dir / lesson.filename))}
     files = {
-        lesson.filename: strip_solutions(solution, str(source_dir / lesson.filename)),
+        **stubs,
         checks: (source_dir / checks).read_text(),
         "README.md": (source_dir / "README.md").read_text(),
         "pytest.ini": textwrap.dedent(
@@ -171,6 +181,10 @@ def build_student_distribution(dest: Path) -> Path:
         folder.mkdir(parents=True)
         for name, content in lesson_files(lesson).items():
             (folder / name).write_text(content)
+    manifests = package / "_course" / "datasets"
+    manifests.mkdir(parents=True)
+    for manifest in sorted((course_root() / "datasets").glob("*.json")):
+        shutil.copy2(manifest, manifests / manifest.name)
     (project / "pyproject.toml").write_text(_STUDENT_PYPROJECT.format(version=__version__))
     (project / "README.md").write_text(_STUDENT_README)
     archive = shutil.make_archive(str(dest / f"nn-grader-student-{__version__}"), "zip", project.parent, project.name)
@@ -199,7 +213,7 @@ grader = "grader.plugin"
 include = ["grader*"]
 
 [tool.setuptools.package-data]
-grader = ["_course/assignments/*/*"]
+grader = ["_course/assignments/*/*", "_course/datasets/*"]
 """
 
 _STUDENT_README = """\
@@ -209,4 +223,8 @@ _STUDENT_README = """\
     grade list                     # lessons, tasks and points
     grade start activations        # copy the stubs into ./activations
     grade check activations        # run the public checks on ./activations
+    grade data fetch fashion_mnist # the data set of a model lesson (or: grade data import)
+
+The model lessons (fashion_mnist, imdb) need PyTorch or TensorFlow/Keras, which you install
+yourself (pip install torch, or pip install tensorflow).
 """

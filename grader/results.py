@@ -28,12 +28,17 @@ class TestResult:
 
 @dataclass
 class GradingResult:
-    """Every check of one submission of one lesson."""
+    """Every check of one submission of one lesson.
+
+    ``details``: what a model lesson measured beyond the checks (accuracy, confusion matrix,
+    training curves, budget); written to JSON as ``"details"`` only when there is any.
+    """
 
     lesson: str
     submission: str
     student: str | None = None
     tests: list[TestResult] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -63,7 +68,7 @@ class GradingResult:
 
     def to_dict(self) -> dict:
         """The JSON object of COURSE.md."""
-        return {
+        data = {
             "lesson": self.lesson,
             "submission": self.submission,
             "student": self.student,
@@ -71,6 +76,9 @@ class GradingResult:
             "max_score": self.max_score,
             "tests": [asdict(test) for test in self.tests],
         }
+        if self.details:
+            data["details"] = self.details
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> GradingResult:
@@ -80,6 +88,7 @@ class GradingResult:
             submission=data["submission"],
             student=data.get("student"),
             tests=[TestResult(**test) for test in data["tests"]],
+            details=dict(data.get("details") or {}),
         )
 
 

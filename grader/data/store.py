@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.paths import course_root
+from grader.paths import PACKAGE_DIR, course_root
 
 CHUNK = 1 << 20
 
@@ -59,8 +59,9 @@ class Dataset:
 
 
 def manifests_dir() -> Path:
-    """``datasets/`` of the course (the manifests)."""
-    return course_root() / "datasets"
+    """``datasets/`` of the course (the manifests; the student distribution packages a copy)."""
+    packaged = PACKAGE_DIR / "_course" / "datasets"
+    return packaged if packaged.is_dir() else course_root() / "datasets"
 
 
 def load_manifest(name: str) -> Dataset:

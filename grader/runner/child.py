@@ -198,8 +198,56 @@ class PlainSGD:
             param -= self.lr * grad
 
 
-#: Trusted helpers a request may apply (to drain a generator, to make a test double).
-HELPERS = {"list": list, "identity": lambda value: value, "plain_sgd": PlainSGD}
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and (when the student's code imported them) torch's and
+    TensorFlow's random generators."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+    if "keras" in sys.modules and hasattr(sys.modules["keras"], "utils"):
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+def cuda_available() -> bool:
+    """Whether the framework the student's code imported sees a CUDA GPU."""
+    if "torch" in sys.modules:
+        return bool(sys.modules["torch"].cuda.is_available())
+    if "tensorflow" in sys.modules:
+        return bool(sys.modules["tensorflow"].config.list_physical_devices("GPU"))
+    return False
+
+
+def training_history(trained) -> dict:
+    """The per-epoch curves of a trained model, as ``{name: [float, ...]}``: a Keras
+    ``History`` (``model.history.history``) or a plain dict in ``model.history``; ``{}`` if none."""
+    history = getattr(trained, "history", None)
+    history = getattr(history, "history", history)
+    if not isinstance(history, dict):
+        return {}
+    curves = {}
+    for name, values in list(history.items())[:8]:
+        try:
+            curves[str(name)[:40]] = [float(v) for v in list(values)[:1000]]
+        except (TypeError, ValueError):
+            continue
+    return curves
+
+
+#: Trusted helpers a request may apply (to drain a generator, to make a test double, to set
+#: up and inspect a model lesson's training).
+HELPERS = {
+    "list": list,
+    "identity": lambda value: value,
+    "plain_sgd": PlainSGD,
+    "seed_everything": seed_everything,
+    "cuda_available": cuda_available,
+    "training_history": training_history,
+}
 
 
 def _resolver(earlier: list):

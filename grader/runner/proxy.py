@@ -7,6 +7,7 @@ cross as :mod:`grader.runner.protocol` messages; every comparison happens in the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -58,17 +59,21 @@ class CallResult:
     seconds: float = 0.0
 
 
-def _scrubbed_environment(home: str) -> dict:
+def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
     }
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[threads] = "1"
-    for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env[threads] = str(limits.threads)
+    if not limits.gpu:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", *(("CUDA_VISIBLE_DEVICES",) if limits.gpu else ())):
         if keep in os.environ:
             env[keep] = os.environ[keep]
     return env
@@ -77,7 +82,8 @@ def _scrubbed_environment(home: str) -> dict:
 class Submission:
     """A student's submission folder, loaded in a child process and called through a proxy.
 
-    ``modules`` are the module names (file stems) the lesson's student writes.
+    ``modules`` are the module names (file stems) the lesson's student writes; ``secrets``
+    are paths the child must not read besides the answers (a data directory with test labels).
     """
 
     def __init__(
@@ -87,8 +93,10 @@ class Submission:
         call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
         limits: sandbox.Limits | None = None,
         handles: bool = False,
+        secrets: tuple[str, ...] = (),
     ):
         self.path = Path(path)
+        self.secrets = tuple(str(s) for s in secrets)
         self.handles = handles
         self.limits = limits or sandbox.Limits()
         self._uid: int | None = None
@@ -123,12 +131,12 @@ class Submission:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         command = sandbox.child_command(
-            workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles
+            workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles, self.secrets
         )
         self._process = subprocess.Popen(
             command,
             cwd=workdir / "submission",
-            env=_scrubbed_environment(str(workdir / "submission")),
+            env=_scrubbed_environment(str(workdir / "submission"), self.limits),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=None if os.environ.get("GRADER_DEBUG_CHILD") else subprocess.DEVNULL,
@@ -234,6 +242,17 @@ class Submission:
             except StudentError as error:
                 answers.append(error)
         return answers
+
+    @contextlib.contextmanager
+    def time_limit(self, seconds: float):
+        """Within the block, one call (or program) may run ``seconds`` instead of the usual
+        limit (a model's training under its budget)."""
+        saved = self.call_timeout_s
+        self.call_timeout_s = seconds
+        try:
+            yield
+        finally:
+            self.call_timeout_s = saved
 
     def _check_imported(self, module: str, names=()) -> None:
         for name in names:

@@ -35,13 +35,19 @@ UID_BASE = 1_000_000_000
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one child process (setrlimit)."""
+    """Resource limits of one child process (setrlimit; ``None``: no limit) and its threads.
 
-    memory_bytes: int = 2 << 30
+    ``threads`` sets the math libraries' thread pools (OpenMP, BLAS); ``gpu`` gives the child
+    the machine's NVIDIA devices (and then no address-space limit, which CUDA cannot live with).
+    """
+
+    memory_bytes: int | None = 2 << 30
     cpu_seconds: int = 300
     processes: int = 64
     file_bytes: int = 64 << 20
     open_files: int = 256
+    threads: int = 1
+    gpu: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,23 @@ def _bubblewrap_works() -> bool:
 def secret_paths() -> list[str]:
     """What the child must never read: reference solutions, hidden suites, and the paths in
     ``$GRADER_SECRET_PATHS`` (``os.pathsep``-separated; for example held-out test labels)."""
-    paths = [course_root() / "reference", PACKAGE_DIR / "hidden"]
+    paths = [course_root() / "reference", PACKAGE_DIR / "hidden", *_data_dirs()]
     paths += [Path(p) for p in os.environ.get("GRADER_SECRET_PATHS", "").split(os.pathsep) if p]
     return [str(p.resolve()) for p in paths if p.exists()]
+
+
+def _data_dirs() -> list[Path]:
+    """The data directories (they hold the test labels of the model lessons)."""
+    from grader.data.store import data_dir
+
+    return [data_dir()]
+
+
+def gpu_devices() -> list[str]:
+    """The NVIDIA device files of this machine (``/dev/nvidia0``, ``/dev/nvidiactl``, ...)."""
+    return sorted(str(path) for path in Path("/dev").glob("nvidia*") if not path.is_dir()) + (
+        ["/dev/nvidia-caps"] if Path("/dev/nvidia-caps").is_dir() else []
+    )
 
 
 def python_paths() -> list[str]:
@@ -151,18 +171,28 @@ def _closed_ancestors(path: str) -> list[str]:
 
 
 def child_command(
-    child_script: Path, workdir: Path, fds: tuple[int, int], modules: list[str], limits: Limits, uid: int | None, handles: bool = False
+    child_script: Path,
+    workdir: Path,
+    fds: tuple[int, int],
+    modules: list[str],
+    limits: Limits,
+    uid: int | None,
+    handles: bool = False,
+    secrets: tuple[str, ...] = (),
 ) -> list[str]:
     """The command line that starts ``child.py`` confined as :func:`detect` allows.
 
-    ``handles``: the child may return the student's objects as handles (classes lessons)."""
+    ``handles``: the child may return the student's objects as handles (classes lessons).
+    ``secrets``: more paths to hide besides :func:`secret_paths` (such as a data directory)."""
     protections = detect()
     options = {
         "handles": handles,
         "limits": asdict(limits),
         "uid": uid,
         "unshare": protections.namespaces and not protections.bubblewrap,
-        "hide": secret_paths() if protections.namespaces and not protections.bubblewrap else [],
+        "hide": secret_paths() + [str(Path(p).resolve()) for p in secrets if Path(p).exists()]
+        if protections.namespaces and not protections.bubblewrap
+        else [],
         "expose": [p for p in python_paths() if _closed_ancestors(p)],
         "submission": str(workdir / "submission"),
     }
@@ -171,12 +201,17 @@ def child_command(
     command = [sys.executable, "-I", str(child_script), str(fds[0]), str(fds[1]), json.dumps(options), *modules]
     if not protections.bubblewrap:
         return command
+    gpu: list[str] = []
+    if limits.gpu:
+        gpu = ["--ro-bind-try", "/sys", "/sys"]
+        for device in gpu_devices():
+            gpu += ["--dev-bind", device, device]
     return [
         shutil.which("bwrap"), "--die-with-parent", "--new-session",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--tmpfs", "/tmp", *_readonly_binds(),
         "--bind", str(workdir), str(workdir),
-        "--proc", "/proc", "--dev", "/dev",
+        "--proc", "/proc", "--dev", "/dev", *gpu,
         "--chdir", str(workdir / "submission"),
         *command,
     ]  # fmt: skip
