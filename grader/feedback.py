@@ -20,9 +20,41 @@ _STYLE = (
 )
 
 
-def html_report(result: GradingResult) -> str:
+def model_section(details: dict, curves_file: str | None = None) -> str:
+    """A model lesson's measurements: accuracy, training time against the budget, the
+    confusion matrix (rows: true class, columns: predicted; each row's recall) and the
+    training curves' image when there is one."""
+    accuracy = details.get("accuracy")
+    parts = ["<h2>Model</h2><ul>"]
+    parts.append(f"<li>test accuracy: <b>{accuracy:.4f}</b></li>" if accuracy is not None else "<li>test accuracy: not measured</li>")
+    if details.get("train_seconds") is not None:
+        parts.append(
+            f"<li>training: {details['train_seconds']:.1f} s of a {details.get('budget_s', 0):g} s budget "
+            f"({html.escape(str(details.get('framework')))}, {html.escape(str(details.get('device')))})</li>"
+        )
+    parts.append("</ul>")
+    matrix, classes = details.get("confusion_matrix"), details.get("classes") or []
+    if matrix:
+        head = "".join(f"<th>{html.escape(name)}</th>" for name in classes)
+        rows = []
+        for name, row in zip(classes, matrix):
+            total = sum(row) or 1
+            correct = row[classes.index(name)]
+            cells = "".join(f"<td{' class=passed' if j == classes.index(name) else ''}>{count}</td>" for j, count in enumerate(row))
+            rows.append(f"<tr><th>{html.escape(name)}</th>{cells}<td>{correct / total:.3f}</td></tr>")
+        parts.append(
+            "<h3>Confusion matrix (rows: true class, columns: predicted)</h3>"
+            f"<table><tr><th></th>{head}<th>recall</th></tr>{''.join(rows)}</table>"
+        )
+    if curves_file:
+        parts.append(f"<h3>Training curves</h3><img src='{html.escape(curves_file)}' alt='training curves'>")
+    return "".join(parts)
+
+
+def html_report(result: GradingResult, curves_file: str | None = None) -> str:
     """A self-contained HTML page: the total, then per task its score and each check's status
-    and message."""
+    and message; for a model lesson also its accuracy, confusion matrix and training curves
+    (``curves_file``: the PNG beside the page)."""
     rows = []
     for test in result.tests:
         rows.append(
@@ -39,7 +71,7 @@ def html_report(result: GradingResult) -> str:
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(result.lesson)}: {result.score:g} / {result.max_score:g}</h1>"
         f"<p>{who}</p><h2>Tasks</h2><table><tr><th>task</th><th>score</th></tr>{tasks}</table>"
         f"<h2>Checks</h2><table><tr><th>task</th><th>check</th><th>status</th><th>points</th><th>message</th></tr>"
-        f"{''.join(rows)}</table></body></html>\n"
+        f"{''.join(rows)}</table>{model_section(result.details, curves_file) if result.details else ''}</body></html>\n"
     )
 
 
@@ -48,12 +80,18 @@ def _slug(text: str) -> str:
 
 
 def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
-    """``{folder}/{student or submission}/{lesson}/feedback.html`` and ``result.json`` each."""
+    """``{folder}/{student or submission}/{lesson}/feedback.html`` and ``result.json`` each,
+    and ``training_curves.png`` for a model whose ``train`` kept a history."""
     written = []
     for result in results:
         target = Path(folder) / _slug(result.student or result.submission) / result.lesson
         target.mkdir(parents=True, exist_ok=True)
-        (target / "feedback.html").write_text(html_report(result))
+        curves = None
+        if result.details.get("history"):
+            from grader.plots import training_curves_png
+
+            curves = training_curves_png(result.details["history"], target / "training_curves.png", f"{result.lesson}: training").name
+        (target / "feedback.html").write_text(html_report(result, curves))
         (target / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
         written.append(target)
     return written

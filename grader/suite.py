@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,27 @@ def run_suite(targets: list[Path], collector: ResultCollector, *, ini: Path | No
         args += ["-c", str(ini), "--rootdir", str(ini.parent)]
     args += list(extra_args)
     output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload():
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload(), _forget_test_modules(targets):
         code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.result.tests:
         names = ", ".join(str(target) for target in targets)
         raise SuiteError(f"pytest could not run {names} (exit {int(code)}):\n{output.getvalue()[-3000:]}")
     return collector.result
+
+
+@contextlib.contextmanager
+def _forget_test_modules(targets: list[Path]):
+    """Drop the suite's test modules from ``sys.modules`` afterwards: two lessons' public
+    checks may share a module name (``test_model``), and a later run must not reuse the
+    first one's."""
+    folders = [str(Path(target).resolve().parent if Path(target).is_file() else Path(target).resolve()) for target in targets]
+    try:
+        yield
+    finally:
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None) or ""
+            if any(path.startswith(folder + os.sep) for folder in folders) and Path(path).name.startswith("test_"):
+                del sys.modules[name]
 
 
 @contextlib.contextmanager

@@ -66,3 +66,26 @@ def inputs_away_from_kinks(seed=0, shape=(4, 25), kinks=(0.0,), margin=1e-3) -> 
     for kink in kinks:
         x = np.where(np.abs(x - kink) < margin, x + 4 * margin, x)
     return x
+
+
+SHARED_DATA = REPO.parent / "shared" / "datasets"
+needs_fashion = pytest.mark.skipif(
+    not (SHARED_DATA / "fashion-mnist" / "raw").is_dir(), reason="needs the real Fashion-MNIST in ../shared/datasets/fashion-mnist (see README)"
+)
+needs_imdb = pytest.mark.skipif(not (SHARED_DATA / "imdb" / "raw").is_dir(), reason="needs the real IMDB in ../shared/datasets/imdb (see README)")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """A data directory holding the shared copies of the data sets, imported the way a user
+    would (``grade data import``); each test that needs one is marked needs_fashion/needs_imdb."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    root = tmp_path_factory.mktemp("datasets")
+    for name, folder in (("fashion_mnist", "fashion-mnist"), ("imdb", "imdb")):
+        if (SHARED_DATA / folder / "raw").is_dir():
+            run = CliRunner().invoke(main, ["data", "import", name, str(SHARED_DATA / folder / "raw"), "--data-dir", str(root)])
+            assert run.exit_code == 0, run.output
+    return root

@@ -187,9 +187,9 @@ def model_tests(lesson_id: str) -> dict:
         if training.accuracy is None:
             broken = "train" if training.train_error is not None else "predict"
             raise StudentError(f"no accuracy: {broken} failed (see its check)", kind="skipped")
-        where = f"(baseline {spec.baseline:g}, target {spec.target:g})"
+        where = f"(baseline {spec.baseline:.2f}, target {spec.target:.2f})"
         if training.accuracy < threshold:
-            raise CheckFailed(f"test accuracy {training.accuracy:.4f} is below {threshold:g} {where}")
+            raise CheckFailed(f"test accuracy {training.accuracy:.4f} is below {threshold:.2f} {where}")
         record_property(MESSAGE_PROPERTY, f"test accuracy {training.accuracy:.4f} {where}")
 
     return {"training": training, "test_train": test_train, "test_predict": test_predict, "test_accuracy": test_accuracy}

@@ -1,0 +1,352 @@
+"""The model lessons: catalogue, label checks, feedback, and full-size gradings on real data.
+
+The full-size gradings train the references (PyTorch and Keras) and the released baselines on
+the whole training split under the real budgets, in the sandbox, and score the real test
+split: they take minutes and need the data sets in ../shared/datasets (see README).
+The broken submissions use models written in numpy, so they run in seconds on the same data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, needs_fashion, needs_imdb
+from grader import lessons
+from grader.checking import check_submission
+from grader.checks import CheckFailed
+from grader.cli import main
+from grader.feedback import html_report, write_feedback
+from grader.grading import grade_submission
+from grader.lessons import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
+from grader.models import accuracy, confusion_matrix, validate_labels
+from grader.paths import reference_dir
+from grader.release import build_student_distribution, lesson_files
+from grader.results import GradingResult, TestResult
+
+MODEL_LESSONS = ["fashion_mnist", "imdb"]
+NEEDS = {"fashion_mnist": needs_fashion, "imdb": needs_imdb}
+#: COURSE.md: "the target at least 0.90 for Fashion-MNIST and 0.87 for IMDB".
+CONTRACT_TARGETS = {"fashion_mnist": 0.90, "imdb": 0.87}
+
+
+# -- the catalogue ---------------------------------------------------------------------------
+@pytest.mark.parametrize("lesson_id", MODEL_LESSONS)
+def test_tiers_rise_from_baseline_to_a_target_the_contract_allows(lesson_id):
+    lesson = get_lesson(lesson_id)
+    spec = lesson.model
+    thresholds = [threshold for threshold, _ in spec.tiers]
+    assert thresholds == sorted(set(thresholds))
+    assert spec.target >= CONTRACT_TARGETS[lesson_id]
+    assert lesson.module == "model" and set(lesson.tasks) == {"train", "predict"}
+    assert sum(points for _, points in spec.tiers) < lesson.tasks["train"]
+    for framework in FRAMEWORKS:
+        assert spec.budget_s(framework, "cuda") <= spec.budget_s(framework, "cpu")
+
+
+def test_an_unknown_framework_has_no_budget():
+    with pytest.raises(ValueError, match="no training budget"):
+        get_lesson("imdb").budget_s("jax", "cpu")
+    with pytest.raises(ValueError, match="trains no model"):
+        get_lesson("losses").budget_s("torch", "cpu")
+
+
+# -- labels, accuracy, confusion matrix ------------------------------------------------------
+def test_labels_as_ints_or_integral_floats_are_accepted():
+    assert validate_labels([0, 2, 1], 3, 3).dtype == np.int64
+    assert list(validate_labels(np.array([1.0, 0.0]), 2, 2)) == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "predicted, expected",
+    [
+        (np.full((4, 3), 1 / 3), "argmax"),
+        (np.zeros(5, dtype=np.int64), r"shape \(4,\)"),
+        (np.array([0, 1, 2, 3]), "in 0..2"),
+        (np.array([-1, 0, 0, 0]), "in 0..2"),
+        (np.array([0.5, 1, 2, 0]), "integer class labels"),
+        (["a", "b", "c", "d"], "integer class labels"),
+    ],
+    ids=["probabilities", "wrong-length", "too-large", "negative", "fractional", "strings"],
+)
+def test_bad_labels_are_named(predicted, expected):
+    with pytest.raises(CheckFailed, match=expected):
+        validate_labels(predicted, 4, 3)
+
+
+def test_accuracy_and_confusion_matrix():
+    y_true = np.array([0, 0, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 2, 0, 2])
+    assert accuracy(y_true, y_pred) == pytest.approx(4 / 6)
+    assert confusion_matrix(y_true, y_pred, 3).tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+# -- release ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("lesson_id", MODEL_LESSONS)
+def test_stubs_are_the_baselines_and_no_reference_is_released(lesson_id):
+    files = lesson_files(get_lesson(lesson_id))
+    source = reference_dir(lesson_id)
+    assert files["model.py"] == (source / "baseline.py").read_text()
+    assert files["model_keras.py"] == (source / "baseline_keras.py").read_text()
+    assert (source / "model.py").read_text() not in files.values()
+    assert set(files) == {"model.py", "model_keras.py", "test_model.py", "README.md", "pytest.ini"}
+    for name, content in files.items():
+        assert (REPO / "assignments" / lesson_id / name).read_text() == content
+
+
+def test_student_distribution_carries_the_data_layer_and_manifests(tmp_path):
+    archive = build_student_distribution(tmp_path)
+    import zipfile
+
+    names = set(zipfile.ZipFile(archive).namelist())
+    package = "nn-grader-student/grader/"
+    for needed in ("smoke.py", "models.py", "data/store.py", "data/loaders.py", "_course/datasets/fashion_mnist.json", "_course/datasets/imdb.json"):
+        assert package + needed in names
+    assert not any("hidden" in name or "model_support" in name for name in names)
+
+
+# -- feedback --------------------------------------------------------------------------------
+def _model_result(history=None) -> GradingResult:
+    details = {
+        "framework": "torch", "device": "cpu", "budget_s": 60.0, "train_seconds": 12.5, "accuracy": 0.75,
+        "classes": ["negative", "positive"], "confusion_matrix": [[30, 10], [15, 45]],
+    }  # fmt: skip
+    if history:
+        details["history"] = history
+    tests = [TestResult("train returns a model within its time budget", "train", 1.0, 1.0, "passed")]
+    return GradingResult("imdb", "sub", "alice", tests, details)
+
+
+def test_feedback_shows_accuracy_confusion_matrix_and_training_curves(tmp_path):
+    result = _model_result({"loss": [0.7, 0.5, 0.4], "accuracy": [0.6, 0.7, 0.8]})
+    (target,) = write_feedback([result], tmp_path)
+    page = (target / "feedback.html").read_text()
+    assert "0.7500" in page and "Confusion matrix" in page and "<td class=passed>45</td>" in page
+    assert "training_curves.png" in page
+    png = (target / "training_curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert json.loads((target / "result.json").read_text())["details"]["accuracy"] == 0.75
+
+
+def test_feedback_without_history_has_no_curves(tmp_path):
+    (target,) = write_feedback([_model_result()], tmp_path)
+    assert not (target / "training_curves.png").exists()
+    assert "Training curves" not in (target / "feedback.html").read_text()
+    assert "details" not in GradingResult("tensors", "s").to_dict()
+
+
+def test_details_survive_the_json_round_trip():
+    result = _model_result({"loss": [1.0]})
+    assert GradingResult.from_dict(json.loads(json.dumps(result.to_dict()))).details == result.details
+    assert html.escape("negative") in html_report(result)
+
+
+# -- full-size grading on the real data ------------------------------------------------------
+def _folder(tmp_path: Path, lesson_id: str, source_file: str) -> Path:
+    folder = tmp_path / f"{lesson_id}-{Path(source_file).stem}"
+    folder.mkdir()
+    shutil.copyfile(reference_dir(lesson_id) / source_file, folder / "model.py")
+    return folder
+
+
+def _summary(result) -> str:
+    return json.dumps({k: v for k, v in result.details.items() if k not in ("confusion_matrix", "history")}) + " " + "; ".join(
+        f"{t.name}: {t.status} {t.message}" for t in result.tests
+    )
+
+
+@pytest.mark.parametrize(
+    "lesson_id, source_file",
+    [
+        pytest.param("fashion_mnist", "model.py", marks=needs_fashion, id="fashion_mnist-torch"),
+        pytest.param("fashion_mnist", "model_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
+        pytest.param("imdb", "model.py", marks=needs_imdb, id="imdb-torch"),
+        pytest.param("imdb", "model_keras.py", marks=needs_imdb, id="imdb-keras"),
+    ],
+)
+def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp_path):
+    result = grade_submission(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir)
+    assert result.score == result.max_score == 10.0, _summary(result)
+    assert result.details["framework"] == ("keras" if "keras" in source_file else "torch")
+    assert result.details["accuracy"] >= get_lesson(lesson_id).model.target
+    assert result.details["train_seconds"] <= result.details["budget_s"]
+    assert result.details["history"], "the references keep their training curves"
+
+
+@pytest.mark.parametrize(
+    "lesson_id, source_file",
+    [
+        pytest.param("fashion_mnist", "baseline.py", marks=needs_fashion, id="fashion_mnist-torch"),
+        pytest.param("fashion_mnist", "baseline_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
+        pytest.param("imdb", "baseline.py", marks=needs_imdb, id="imdb-torch"),
+        pytest.param("imdb", "baseline_keras.py", marks=needs_imdb, id="imdb-keras"),
+    ],
+)
+def test_released_baseline_gets_the_baseline_tier_only(lesson_id, source_file, data_dir, tmp_path):
+    spec = get_lesson(lesson_id).model
+    result = grade_submission(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir)
+    by_name = {t.name: t for t in result.tests}
+    baseline, *higher = spec.tiers
+    assert by_name[f"test accuracy reaches {baseline[0]}"].status == "passed", _summary(result)
+    assert all(by_name[f"test accuracy reaches {threshold}"].status == "failed" for threshold, _ in higher), _summary(result)
+    assert result.score == 1.0 + 2.0 + baseline[1]
+
+
+# -- broken and dishonest submissions (numpy models on the real Fashion-MNIST) ---------------
+CONSTANT_MODEL = '''
+import numpy as np
+FRAMEWORK = "torch"
+
+def train(x_train, y_train, *, device, time_budget_s, seed):
+    return {"label": int(np.bincount(y_train).argmax())}
+
+def predict(model, x):
+    {predict}
+'''
+
+
+def _numpy_model(tmp_path, predict="return np.full(len(x), model['label'])", train=None, name="numpy") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    source = CONSTANT_MODEL.replace("{predict}", predict)
+    if train is not None:
+        source = source.replace('    return {"label": int(np.bincount(y_train).argmax())}', train)
+    (folder / "model.py").write_text(source)
+    return folder
+
+
+def _by_task(result) -> dict:
+    return {task: score for task, (score, _) in result.task_scores().items()}
+
+
+@needs_fashion
+def test_a_constant_model_gets_the_interface_points_only(data_dir, tmp_path):
+    result = grade_submission("fashion_mnist", _numpy_model(tmp_path), device="cpu", data_dir=data_dir)
+    assert result.details["accuracy"] == pytest.approx(0.1)
+    assert _by_task(result) == {"train": 1.0, "predict": 2.0}
+    assert "test accuracy 0.1000 is below 0.85" in " ".join(t.message for t in result.tests)
+
+
+@needs_fashion
+@pytest.mark.parametrize(
+    "predict, message",
+    [
+        ("return np.full((len(x), 10), 0.1)", "argmax"),
+        ("return np.zeros(5, dtype=int)", r"shape \(10000,\)"),
+        ("return np.full(len(x), 10)", "in 0..9"),
+        ("raise RuntimeError('boom')", "RuntimeError: boom"),
+    ],
+    ids=["probabilities", "wrong-shape", "out-of-range", "raises"],
+)
+def test_bad_predictions_lose_predict_and_accuracy_with_a_clear_message(predict, message, data_dir, tmp_path):
+    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, predict), device="cpu", data_dir=data_dir)
+    assert _by_task(result) == {"train": 1.0, "predict": 0.0}, _summary(result)
+    predict_check = next(t for t in result.tests if t.task == "predict")
+    assert predict_check.status in ("failed", "error")
+    import re
+
+    assert re.search(message, predict_check.message), predict_check.message
+    assert all("predict failed" in t.message for t in result.tests if t.name.startswith("test accuracy"))
+
+
+@needs_fashion
+def test_reading_the_test_labels_from_disk_fails(data_dir, tmp_path):
+    labels = data_dir / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz"
+    assert labels.is_file()
+    cheat = (
+        "import gzip\n    with gzip.open(%r) as handle:\n        return np.frombuffer(handle.read(), np.uint8, offset=8)" % str(labels)
+    )
+    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, cheat), device="cpu", data_dir=data_dir)
+    assert result.details["accuracy"] is None, "the child read the test labels"
+    predict_check = next(t for t in result.tests if t.task == "predict")
+    assert predict_check.status == "error" and ("No such file" in predict_check.message or "Permission" in predict_check.message)
+    assert result.score == 1.0
+
+
+@needs_fashion
+def test_train_past_its_budget_is_stopped_and_graded_timeout(data_dir, tmp_path, monkeypatch):
+    spec = dataclasses.replace(LESSONS["fashion_mnist"].model, budgets_s={"torch": {"cpu": 2.0}, "keras": {"cpu": 2.0}})
+    monkeypatch.setitem(LESSONS, "fashion_mnist", dataclasses.replace(LESSONS["fashion_mnist"], model=spec))
+    monkeypatch.setattr(ModelSpec, "GRACE_S", 1.0)
+    slow = "    import time\n    time.sleep(3600)"
+    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, train=slow), device="cpu", data_dir=data_dir)
+    train_check = next(t for t in result.tests if t.name.startswith("train returns"))
+    assert train_check.status == "timeout" and "its budget is 2 s" in train_check.message
+    assert result.score == 0.0
+
+
+@needs_fashion
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("def train(x, y, **k): return 1\ndef predict(m, x): return x\n", "must set FRAMEWORK"),
+        ("FRAMEWORK = 'jax'\n", "FRAMEWORK must be 'torch' or 'keras'"),
+        ("FRAMEWORK = 'torch'\ndef predict(m, x): return x\n", "defines no function 'train'"),
+        ("FRAMEWORK = 'torch'\ndef train(x, y, **k): return None\n", "train returned None"),
+        ("FRAMEWORK = 'torch'\ndef train(x_train, y_train):\n    return 1\n", "unexpected keyword argument"),
+        ("FRAMEWORK = 'torch'\ndef train(:\n", "syntax"),
+    ],
+    ids=["no-framework", "unknown-framework", "no-train", "returns-none", "wrong-signature", "syntax-error"],
+)
+def test_a_broken_model_file_gets_zero_with_its_reason(source, message, data_dir, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "model.py").write_text(source)
+    result = grade_submission("fashion_mnist", folder, device="cpu", data_dir=data_dir)
+    assert result.score == 0.0
+    train_check = next(t for t in result.tests if t.name.startswith("train returns"))
+    assert message.lower() in train_check.message.lower(), train_check.message
+
+
+@needs_fashion
+def test_cuda_asked_for_on_a_machine_without_one_is_an_error(data_dir, tmp_path):
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = grade_submission("fashion_mnist", _numpy_model(tmp_path), device="cuda", data_dir=data_dir)
+    assert "sees no CUDA GPU" in result.tests[0].message and result.score == 0.0
+
+
+# -- the command line ------------------------------------------------------------------------
+def test_autograde_without_the_data_set_says_how_to_get_it(tmp_path):
+    run = CliRunner().invoke(main, ["autograde", "fashion_mnist", str(REPO / "assignments" / "fashion_mnist"), "--data-dir", str(tmp_path)])
+    assert run.exit_code == 2
+    assert "needs its data set" in run.output and "grade data fetch fashion_mnist" in run.output
+
+
+@needs_imdb
+def test_autograde_cli_writes_model_feedback(data_dir, tmp_path):
+    out = tmp_path / "feedback"
+    run = CliRunner().invoke(
+        main, ["autograde", "imdb", str(REPO / "assignments" / "imdb"), "--data-dir", str(data_dir), "--device", "cpu", "--feedback", str(out), "--json", "-"]
+    )
+    assert run.exit_code == 0, run.output
+    (result,) = json.loads(run.output[run.output.index("[") :])
+    assert result["score"] == 4.0 and result["details"]["framework"] == "torch"
+    page = next(out.rglob("feedback.html")).read_text()
+    assert "Confusion matrix" in page and next(out.rglob("training_curves.png")).stat().st_size > 5000
+
+
+@pytest.mark.parametrize("lesson_id", [pytest.param(lesson, marks=NEEDS[lesson]) for lesson in MODEL_LESSONS])
+def test_smoke_check_runs_the_baseline_quickly_and_reports_accuracy(lesson_id, data_dir, monkeypatch):
+    monkeypatch.setenv("GRADER_DATA_DIR", str(data_dir))
+    result = check_submission(lesson_id, REPO / "assignments" / lesson_id)
+    assert [t.status for t in result.tests] == ["passed"] * 3, [t.message for t in result.tests]
+    assert "held-out accuracy" in result.tests[-1].message
+
+
+def test_smoke_check_without_data_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path))
+    result = check_submission("imdb", REPO / "assignments" / "imdb")
+    smoke = [t for t in result.tests if "smoke" in t.name]
+    assert smoke and all(t.status == "error" for t in smoke)
+    assert "grade data fetch imdb" in smoke[0].message
