@@ -5,6 +5,7 @@ Heavy imports (pytest runs, numpy) live inside the commands so that ``grade --he
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -72,6 +73,10 @@ def _instructor_only(what: str) -> None:
         raise GradeUsageError(f"'grade {what}' is for instructors; the student distribution has no hidden checks")
 
 
+def _data_dir_option(command):
+    return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
+
+
 @click.group(cls=OneLineErrors, epilog="Examples: grade list; grade start activations; grade check activations")
 @click.version_option(__version__, prog_name="grade")
 def main():
@@ -116,7 +121,8 @@ def start(lesson, directory, force):
 @click.argument("lesson", type=LESSON)
 @click.argument("path", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Show passed checks too.")
-def check(lesson, path, show_all):
+@_data_dir_option
+def check(lesson, path, show_all, data_dir):
     """Run the public checks of LESSON on your folder PATH (default: ./LESSON, else .).
 
     Exit code 1 when any check does not pass.
@@ -127,6 +133,8 @@ def check(lesson, path, show_all):
     if path is None:
         path = lesson.id if Path(lesson.id).is_dir() else "."
     folder = _existing_folder(path)
+    if data_dir:
+        os.environ["GRADER_DATA_DIR"] = str(Path(data_dir).resolve())
     result = check_submission(lesson.id, folder)
     out = report.console()
     counts = result.counts()
@@ -134,12 +142,13 @@ def check(lesson, path, show_all):
     if show_all or not ok or lesson.is_model:
         out.print(report.check_table(result, only_problems=not (show_all or lesson.is_model)))
     if ok:
-        out.print(f"[green]All {len(result.tests)} public checks passed.[/] The hidden checks test more: edge cases, stability, speed.")
+        more = (
+            "Grading trains on the whole training split under the full budget and scores the test split."
+            if lesson.is_model
+            else "The hidden checks test more: edge cases, stability, speed."
+        )
+        out.print(f"[green]All {len(result.tests)} public checks passed.[/] {more}")
     sys.exit(0 if ok else 1)
-
-
-def _data_dir_option(command):
-    return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
 
 
 def _course_options(command):
@@ -317,8 +326,11 @@ def release(dist_dir, course_dir):
 
 
 @main.command()
-def validate():
-    """Check the course: reference gets full marks, stubs get zero, assignments are in sync.
+@click.argument("lessons", nargs=-1, type=LESSON)
+@_data_dir_option
+def validate(lessons, data_dir):
+    """Check the course (or only LESSONS): reference gets full marks, stubs get zero (a model
+    lesson's baseline: the baseline tier), assignments are in sync.
 
     Exit code 1 when any of these fails.
     """
@@ -327,7 +339,7 @@ def validate():
 
     _instructor_only("validate")
     out = report.console()
-    problems = validate_course(progress=lambda line: out.print(line))
+    problems = validate_course(progress=lambda line: out.print(line), lesson_ids=[lesson.id for lesson in lessons] or None, data_dir=data_dir)
     if problems:
         for problem in problems:
             out.print(f"[red]✗[/] {problem}")

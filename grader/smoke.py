@@ -64,7 +64,7 @@ def smoke_tests(lesson_id: str) -> dict:
         record_property(
             MESSAGE_PROPERTY,
             f"held-out accuracy {accuracy(y_holdout, labels):.3f} after a {spec.smoke_budget_s:g} s smoke run "
-            f"(graded: full training split, {lesson_budgets(spec)}; baseline {spec.baseline:g}, full marks from {spec.target:g})",
+            f"(graded: full training split, {lesson_budgets(spec)}; baseline {spec.baseline:.2f}, full marks from {spec.target:.2f})",
         )
 
     return {"smoke_data": smoke_data, "test_framework": test_framework, "test_smoke_train": test_smoke_train, "test_smoke_predict": test_smoke_predict}

@@ -1,31 +1,55 @@
 """``grade validate``: the course's own acceptance test.
 
 For every lesson: the reference solution earns full marks, the released stubs earn zero (every
-test ``failed`` or ``error``), and ``assignments/`` matches what ``reference/`` generates.
+test ``failed`` or ``error``), and ``assignments/`` matches what ``reference/`` generates. A
+model lesson's stub is its baseline: it must earn the interface points and the baseline tier,
+nothing more (its references train for minutes, and need the data set).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from grader.data.store import DataError
 from grader.grading import grade_submission
-from grader.lessons import LESSONS
+from grader.lessons import LESSONS, Lesson, get_lesson
+from grader.models import require_lesson_data
 from grader.paths import assignment_dir, reference_dir
 from grader.release import out_of_date
 
 
-def validate_course(progress: Callable[[str], None] = lambda line: None) -> list[str]:
-    """Every problem found, as one line each (an empty list means the course is valid)."""
+def baseline_score(lesson: Lesson) -> float:
+    """What a lesson's released stub must score: 0, or for a model lesson the points of
+    ``train`` within budget, of ``predict`` and of the baseline tier."""
+    if not lesson.is_model:
+        return 0.0
+    return lesson.max_score - sum(points for _, points in lesson.model.tiers[1:])
+
+
+def validate_course(
+    progress: Callable[[str], None] = lambda line: None, lesson_ids: list[str] | None = None, data_dir=None
+) -> list[str]:
+    """Every problem found, as one line each (an empty list means the course is valid).
+
+    ``lesson_ids``: only these lessons (default: all)."""
     problems = [f"assignments/{line}" for line in out_of_date()]
-    for lesson in LESSONS.values():
-        full = grade_submission(lesson.id, reference_dir(lesson.id))
+    for lesson in [get_lesson(i) for i in lesson_ids] if lesson_ids else LESSONS.values():
+        if lesson.is_model:
+            try:
+                require_lesson_data(lesson.model, data_dir)
+            except DataError as error:
+                problems.append(f"{lesson.id}: not validated: {error}")
+                continue
+        full = grade_submission(lesson.id, reference_dir(lesson.id), data_dir=data_dir)
         progress(f"{lesson.id}: reference {full.score:g} / {full.max_score:g}")
         if full.score != full.max_score or full.max_score != lesson.max_score:
             lost = [f"{t.name}: {t.message}" for t in full.tests if t.status != "passed"][:3]
             problems.append(f"{lesson.id}: reference scores {full.score:g} of {full.max_score:g} (catalogue: {lesson.max_score:g}); {lost}")
-        stub = grade_submission(lesson.id, assignment_dir(lesson.id))
+        stub = grade_submission(lesson.id, assignment_dir(lesson.id), data_dir=data_dir)
         progress(f"{lesson.id}: stubs {stub.score:g} / {stub.max_score:g}")
         passing = [t.name for t in stub.tests if t.status == "passed"]
-        if stub.score != 0 or passing:
+        if lesson.is_model and stub.score != baseline_score(lesson):
+            problems.append(f"{lesson.id}: the baseline stub scores {stub.score:g}, not the baseline tier's {baseline_score(lesson):g}")
+        elif not lesson.is_model and (stub.score != 0 or passing):
             problems.append(f"{lesson.id}: stubs score {stub.score:g}; passing: {passing[:5]}")
     return problems

@@ -32,9 +32,15 @@ def test_stubs_earn_nothing(lesson_id):
 
 
 def test_validate_command_passes():
-    run = CliRunner().invoke(main, ["validate"])
+    run = CliRunner().invoke(main, ["validate", *NUMPY_LESSONS])  # model lessons: tests/test_models.py
     assert run.exit_code == 0, run.output
     assert "course is valid" in run.output
+
+
+def test_validate_names_a_model_lesson_it_cannot_check(tmp_path):
+    run = CliRunner().invoke(main, ["validate", "imdb", "--data-dir", str(tmp_path)])
+    assert run.exit_code == 1
+    assert "imdb: not validated" in run.output and "grade data fetch imdb" in run.output
 
 
 def test_grading_needs_no_torch_or_tensorflow():

