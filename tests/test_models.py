@@ -350,3 +350,24 @@ def test_smoke_check_without_data_says_how_to_get_it(tmp_path, monkeypatch):
     smoke = [t for t in result.tests if "smoke" in t.name]
     assert smoke and all(t.status == "error" for t in smoke)
     assert "grade data fetch imdb" in smoke[0].message
+
+
+# -- the GPU path, as far as a machine without one can check it ------------------------------
+def test_a_gpu_child_gets_the_nvidia_devices_and_no_address_space_limit(monkeypatch, tmp_path):
+    from grader.models import child_limits
+    from grader.runner import proxy, sandbox
+
+    monkeypatch.setattr(sandbox, "detect", lambda: sandbox.Protections(root=True, bubblewrap=True, namespaces=True))
+    monkeypatch.setattr(sandbox, "gpu_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"])
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: f"/usr/bin/{name}")
+    gpu, cpu = child_limits(gpu=True), child_limits(gpu=False)
+    assert gpu.memory_bytes is None and cpu.memory_bytes is not None
+    command = sandbox.child_command(tmp_path / "child.py", tmp_path, (3, 4), ["model"], gpu, None)
+    for device in ("/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"):
+        position = command.index(device)
+        assert command[position - 1] == "--dev-bind" and command[position + 1] == device
+    assert "/dev/nvidia0" not in sandbox.child_command(tmp_path / "child.py", tmp_path, (3, 4), ["model"], cpu, None)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert proxy._scrubbed_environment("/h", gpu)["CUDA_VISIBLE_DEVICES"] == "1"
+    assert proxy._scrubbed_environment("/h", cpu)["CUDA_VISIBLE_DEVICES"] == ""
+    assert proxy._scrubbed_environment("/h", cpu)["OMP_NUM_THREADS"] == str(cpu.threads)
