@@ -90,7 +90,9 @@ def grade_many(
             for index, job in enumerate(jobs):
                 arrived(index, grade_one(job))
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            from grader.runner.sandbox import adopt, detect
+
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
                 futures = {pool.submit(grade_one, job): i for i, job in enumerate(jobs)}
                 for future in as_completed(futures):
                     arrived(futures[future], future.result())
