@@ -28,6 +28,6 @@ def check_submission(lesson_id: str, path: str | Path) -> GradingResult:
         raise FileNotFoundError(f"folder '{path}' does not exist")
     collector = ResultCollector(lesson, submission=path, isolate=False)
     checks = public_checks_file(lesson)
-    result = run_suite([checks], collector, ini=checks.parent / "pytest.ini")
+    result = run_suite([checks], collector, ini=checks.parent / "pytest.ini", forget_modules=True)
     result.submission = str(path)
     return result

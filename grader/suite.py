@@ -18,11 +18,15 @@ class SuiteError(RuntimeError):
     """The suite itself could not run (collection or usage error): a grader problem."""
 
 
-def run_suite(targets: list[Path], collector: ResultCollector, *, ini: Path | None = None, extra_args=()) -> GradingResult:
+def run_suite(
+    targets: list[Path], collector: ResultCollector, *, ini: Path | None = None, extra_args=(), forget_modules: bool = False
+) -> GradingResult:
     """Run pytest on ``targets`` with ``collector`` registered and return its result.
 
     pytest's own output is captured; it is shown only when the suite fails to run. Third-party
     pytest plugins are not loaded: only the grader's (faster, and nothing else hooks the run).
+    ``forget_modules``: drop the suite's test modules afterwards (see :func:`_forget_test_modules`);
+    hidden suites keep theirs, so a batch worker imports each suite once.
     """
     args = [str(target) for target in targets]
     args += ["-q", "--tb=no", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -33,7 +37,8 @@ def run_suite(targets: list[Path], collector: ResultCollector, *, ini: Path | No
         args += ["-c", str(ini), "--rootdir", str(ini.parent)]
     args += list(extra_args)
     output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload(), _forget_test_modules(targets):
+    forgetting = _forget_test_modules(targets) if forget_modules else contextlib.nullcontext()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload(), forgetting:
         code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.result.tests:
         names = ", ".join(str(target) for target in targets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -257,7 +258,15 @@ def test_bad_predictions_lose_predict_and_accuracy_with_a_clear_message(predict,
 
 
 @needs_fashion
-def test_reading_the_test_labels_from_disk_fails(data_dir, tmp_path):
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="hiding the data directory needs root (namespaces or bubblewrap)")
+@pytest.mark.parametrize("sandbox_mode", ["auto", "no-bwrap"])
+def test_reading_the_test_labels_from_disk_fails(sandbox_mode, data_dir, tmp_path, monkeypatch, request):
+    from grader.runner import sandbox
+
+    monkeypatch.setenv("GRADER_SANDBOX", sandbox_mode)
+    sandbox.detect.cache_clear()
+    request.addfinalizer(sandbox.detect.cache_clear)
+    monkeypatch.setattr(sandbox, "_ADOPTED", [])
     labels = data_dir / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz"
     assert labels.is_file()
     cheat = (
