@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, needs_fashion, needs_imdb
-from grader import lessons
 from grader.checking import check_submission
 from grader.checks import CheckFailed
 from grader.cli import main
