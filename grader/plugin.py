@@ -188,7 +188,8 @@ class ResultCollector:
                 limits = child_limits(gpu=self.device != "cpu" and bool(gpu_devices()))
                 secrets = (str(data_dir(self.data_dir)),)
             self._submission = Submission(
-                self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets
+                self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets,
+                warm_start=not self._lesson.is_model,
             )
         return self._submission
 

@@ -27,7 +27,7 @@ _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 STUDENT_MODULES = (
     "__init__.py", "__main__.py", "cli.py", "lessons.py", "paths.py", "results.py", "checks.py",
     "plugin.py", "suite.py", "checking.py", "report.py", "runner/__init__.py",
-    "runner/protocol.py", "runner/proxy.py", "runner/child.py", "runner/sandbox.py", "exchange.py", "notebook.py",
+    "runner/protocol.py", "runner/proxy.py", "runner/child.py", "runner/sandbox.py", "runner/zygote.py", "exchange.py", "notebook.py",
     "models.py", "smoke.py", "data/__init__.py", "data/store.py", "data/loaders.py",
 )  # fmt: skip
 

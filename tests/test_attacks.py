@@ -43,16 +43,21 @@ def _bwrap_available() -> bool:
         sandbox.detect.cache_clear()
 
 
+NEEDS_BWRAP = pytest.mark.skipif(not _bwrap_available(), reason="needs bubblewrap (Debian package bubblewrap)")
 MODES = [
-    pytest.param("bwrap", marks=pytest.mark.skipif(not _bwrap_available(), reason="needs bubblewrap (Debian package bubblewrap)")),
-    "no-bwrap",
+    pytest.param("bwrap-warm", marks=NEEDS_BWRAP),
+    pytest.param("bwrap-cold", marks=NEEDS_BWRAP),
+    "no-bwrap-warm",
+    "no-bwrap-cold",
 ]
 
 
 @pytest.fixture(params=MODES)
 def mode(request, monkeypatch):
-    """Grade with bubblewrap, or with the grader's own namespaces and user switch only."""
-    monkeypatch.setenv("GRADER_SANDBOX", "auto" if request.param == "bwrap" else "no-bwrap")
+    """Grade with bubblewrap, or with the grader's own namespaces and user switch only; each
+    with children forked by a zygote (warm) or started afresh (cold)."""
+    monkeypatch.setenv("GRADER_SANDBOX", "no-bwrap" if request.param.startswith("no-bwrap") else "auto")
+    monkeypatch.setenv("GRADER_ZYGOTE", "1" if request.param.endswith("warm") else "0")
     sandbox.detect.cache_clear()
     yield request.param
     sandbox.detect.cache_clear()
@@ -119,6 +124,7 @@ ATTACKS = {
     "endless-loop": (attack_in_sum("while True:\n    pass"), {"tensor_sum"}),
     "allocate-20-gb": (attack_in_sum("big = np.ones(20 * 2**30 // 8)\nbig[::4096] = 2.0"), {"tensor_sum"}),
     "fork-bomb": (attack_in_sum("import os\nwhile True:\n    os.fork()"), {"tensor_sum"}),
+    "kill-parent": (attack_in_sum("import os\nos.kill(os.getppid(), 9)\nos.kill(os.getpgid(os.getppid()), 9)"), {"tensor_sum"}),
     "print-100-mb": (at_import("import sys\nsys.stdout.write('x' * 100_000_000)\nsys.stderr.write('y' * 1000)"), set()),
 }
 
@@ -190,6 +196,42 @@ def test_background_process_does_not_outlive_grading(mode, submission_factory):
     assert_lost_exactly(result, {"tensor_sum"})
     survivors = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert survivors == []
+
+
+LEAK_KEY = 0x6C65616B  # a System V shared-memory key
+
+
+def test_nothing_passes_from_one_submission_to_the_next(mode, submission_factory):
+    """Two submissions graded one after the other by one grading process (the same child user,
+    and in warm mode the same zygote and folder): nothing the first leaves, in files, shared
+    memory or a process still running, reaches the second."""
+    places = ["/tmp/grader-leak", "/var/tmp/grader-leak", "/dev/shm/grader-leak", "leak.txt", "../leak.txt"]
+    leave = (
+        "import ctypes, os, subprocess\n"
+        f"for path in {places!r}:\n"
+        "    try:\n        open(path, 'w').write('answer')\n    except OSError:\n        pass\n"
+        f"ctypes.CDLL(None).shmget({LEAK_KEY}, 4096, 0o1666)\n"
+        "subprocess.Popen(['sh', '-c', 'sleep 1; echo answer > late.txt'], start_new_session=True)"
+    )
+    find = (
+        "import ctypes, os\n"
+        f"found = [p for p in {places + ['late.txt']!r} if os.path.exists(p)]\n"
+        f"found += ['shm'] if ctypes.CDLL(None).shmget({LEAK_KEY}, 0, 0) >= 0 else []\n"
+        "if not found:\n    raise RuntimeError('nothing found')"
+    )
+    first = grade_submission("tensors", submission_factory("tensors", wrong_sum(leave), name="first"))
+    assert_lost_exactly(first, {"tensor_sum"})
+    second = grade_submission("tensors", submission_factory("tensors", attack_in_sum(find), name="second"))
+    assert_lost_exactly(second, {"tensor_sum"})
+    assert "nothing found" in next(t.message for t in second.tests if t.task == "tensor_sum" and t.status != "passed")
+
+
+def test_warm_children_come_from_the_zygote(mode, submission_factory):
+    """In warm mode the child is forked with scipy.special already imported; in cold mode it
+    starts afresh without it (so the two modes above are really both tested)."""
+    check = "import sys\nif 'scipy.special' not in sys.modules:\n    raise RuntimeError('a fresh process')"
+    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(check)))
+    assert_lost_exactly(result, set() if mode.endswith("warm") else {"tensor_sum"})
 
 
 def test_batch_is_unaffected_by_attacks(mode, submission_factory, tmp_path):

@@ -2,7 +2,8 @@
 
 Started by :mod:`grader.runner.proxy` as ``python -I child.py IN_FD OUT_FD OPTIONS MODULE...``
 (OPTIONS is JSON, see :mod:`grader.runner.sandbox`) from a copy of this file and the protocol
-in the child's own folder. Before any student code runs it moves to private namespaces where
+in the child's own folder; or as ``python -I child.py --zygote CONTROL_FD OPTIONS``, a warm
+process that forks one such child per submission (see :mod:`grader.runner.zygote`). Before any student code runs it moves to private namespaces where
 allowed, hides the answers, sets resource limits and drops to its own unprivileged user.
 It speaks :mod:`protocol` over the two pipe file descriptors; the student's prints go to
 standard output and error, which the grader discards. It never imports the ``grader``
@@ -30,9 +31,9 @@ STORE: dict = {}
 MAIN_PID = os.getpid()
 OWN_USER = None  # the user id of this child alone, once it has dropped to it
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
-MNT_DETACH, PR_SET_NO_NEW_PRIVS = 2, 38
+MNT_DETACH, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 2, 38, 1
 
 
 def confine(options: dict) -> None:
@@ -40,7 +41,7 @@ def confine(options: dict) -> None:
     global SUBMISSION_DIR
     root = os.geteuid() == 0
     if root and options.get("unshare"):
-        _private_namespaces(options.get("hide", []), options.get("expose", []))
+        _private_namespaces(options.get("hide", []), options.get("expose", []), _stash_root(options))
     limits = options.get("limits", {})
     _limit(resource.RLIMIT_AS, limits.get("memory_bytes"))
     _limit(resource.RLIMIT_CPU, limits.get("cpu_seconds"))
@@ -86,12 +87,17 @@ def _mount(source, target, fstype, flags, data=None) -> None:
         raise OSError(error, f"mount {target}: {os.strerror(error)}")
 
 
-def _private_namespaces(hide: list, expose: list) -> None:
-    """New mount and network namespaces; empty read-only mounts over the answers; Python's
+def _stash_root(options: dict) -> str:
+    """Where mounts are parked while a closed folder is replaced: beside the submission."""
+    return os.path.join(os.path.dirname(options.get("submission", SUBMISSION_DIR)), "expose")
+
+
+def _private_namespaces(hide: list, expose: list, stash_root: str) -> None:
+    """New mount, network and IPC namespaces; empty read-only mounts over the answers; Python's
     folders made reachable for the unprivileged user (``expose``: paths behind a closed
     folder such as a 0700 /root, which is replaced by a tmpfs holding only what is needed)."""
     libc = _libc()
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) != 0:
         raise OSError(ctypes.get_errno(), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     for path in hide:
@@ -106,7 +112,6 @@ def _private_namespaces(hide: list, expose: list) -> None:
             folder = "/" + "/".join(parts[:depth])
             if not os.stat(folder).st_mode & 0o001:
                 openings.setdefault(folder, set()).add(parts[depth])
-    stash_root = os.path.join(os.path.dirname(os.getcwd()), "expose")
     for number, folder in enumerate(sorted(openings, key=len)):
         names = sorted(openings[folder])
         stashes = []
@@ -382,16 +387,14 @@ def _describe_warning(item) -> str:
     return _truncate(f"{item.category.__name__}: {_safe_str(item.message)} ({where}, line {item.lineno})")
 
 
-def main(argv: list[str]) -> None:
-    """Serve calls until the grader closes the pipe."""
-    inbox = os.fdopen(int(argv[1]), "rb")
-    outbox = os.fdopen(int(argv[2]), "wb")
-    options = json.loads(argv[3])
+def serve(inbox, outbox, options: dict, names: list) -> None:
+    """Confine this process, import the student's modules ``names``, then serve calls until
+    the grader closes the pipe."""
     HANDLES["on"] = bool(options.get("handles"))
     confine(options)
     sys.path.insert(0, SUBMISSION_DIR)
     modules, status = {}, {}
-    for name in argv[4:]:
+    for name in names:
         modules[name], status[name] = import_module(name)
         if os.getpid() != MAIN_PID:
             os._exit(0)
@@ -414,6 +417,95 @@ def main(argv: list[str]) -> None:
             os._exit(0)  # a copy forked by student code never speaks for the child
         reap_strays()
         protocol.write_message(outbox, reply, out_blobs)
+
+
+def zygote(control_fd: int, options: dict) -> None:
+    """Fork a fresh child per request on the control socket; never runs student code itself.
+
+    Set up once: private namespaces and hidden answers (as :func:`confine` would), numpy and
+    the ``preload`` modules imported. Requests (JSON, on a ``SOCK_SEQPACKET`` socket):
+    ``fork`` with the child's pipe ends attached (answer: its pid here), ``status`` of a
+    forked pid (answer: its exit code once it has ended, or null).
+    """
+    import signal
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.geteuid() == 0 and options.get("unshare"):
+        _private_namespaces(options.get("hide", []), options.get("expose", []), _stash_root(options))
+    for name in options.get("preload", []):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    ended: dict = {}
+
+    def reap(signum=None, frame=None) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            ended[pid] = os.waitstatus_to_exitcode(status)
+            while len(ended) > 64:
+                del ended[next(iter(ended))]
+
+    signal.signal(signal.SIGCHLD, reap)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if request.get("op") == "fork" and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    control.close()
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    _forked_child(request, fds)
+                finally:
+                    os._exit(70)
+            answer = {"pid": pid}
+        elif request.get("op") == "status":
+            reap()
+            pid = request.get("pid")
+            if isinstance(pid, int) and pid > 0 and pid not in ended:
+                try:  # the grader has killed it: it is ending now
+                    ended[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                except ChildProcessError:
+                    pass
+            answer = {"exit_code": ended.get(pid)}
+        else:
+            answer = {"error": "unknown request"}
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps(answer).encode())
+
+
+def _forked_child(request: dict, fds: list) -> None:
+    """A zygote's child: what a fresh child would be, with numpy already imported."""
+    global MAIN_PID
+    MAIN_PID = os.getpid()
+    os.setsid()
+    if os.geteuid() == 0 and _libc().unshare(CLONE_NEWIPC) != 0:  # no System V IPC left by an earlier child
+        raise OSError(ctypes.get_errno(), "unshare")
+    np.random.seed()  # the zygote's generator state must not be every child's
+    serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"), request["options"], request["modules"])
+    os._exit(0)
+
+
+def main(argv: list[str]) -> None:
+    """``IN_FD OUT_FD OPTIONS MODULE...``: serve one submission; ``--zygote FD OPTIONS``: fork them."""
+    if argv[1] == "--zygote":
+        zygote(int(argv[2]), json.loads(argv[3]))
+        return
+    serve(os.fdopen(int(argv[1]), "rb"), os.fdopen(int(argv[2]), "wb"), json.loads(argv[3]), argv[4:])
 
 
 if __name__ == "__main__":

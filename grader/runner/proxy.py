@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.runner import protocol, sandbox
+from grader.runner import protocol, sandbox, zygote
 
 RUNNER_FILES = [Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py")]
 DEFAULT_CALL_TIMEOUT_S = 10.0
@@ -93,8 +93,12 @@ class Submission:
         limits: sandbox.Limits | None = None,
         handles: bool = False,
         secrets: tuple[str, ...] = (),
+        warm_start: bool = True,
     ):
         self.path = Path(path)
+        self.warm_start = warm_start
+        self._zygote: zygote.Zygote | None = None
+        self._forked_pid: int | None = None
         self.secrets = tuple(str(s) for s in secrets)
         self.handles = handles
         self.limits = limits or sandbox.Limits()
@@ -116,16 +120,30 @@ class Submission:
         self._await_hello()
 
     def launch(self) -> None:
-        """Start a fresh child without waiting for it (its imports overlap the caller's work)."""
+        """Start a fresh child without waiting for it (its imports overlap the caller's work):
+        forked by this process's zygote where warm starts are on, else started afresh."""
         self.stop()
         self._stored = set()
+        self.import_status = {}
+        self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
+        if self.warm_start and self._uid is not None:
+            self._zygote = zygote.acquire(self.limits, self.secrets, RUNNER_FILES, _scrubbed_environment)
+            if self._zygote is not None:
+                try:
+                    options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
+                    self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.path, self.modules, options, self._uid)
+                except zygote.ZygoteFailed:
+                    self._zygote = None
+                else:
+                    self._to_child = os.fdopen(to_child_w, "wb")
+                    self._from_child = os.fdopen(from_child_r, "rb")
+                    return
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
         workdir = Path(self._workdir)
         shutil.copytree(self.path, workdir / "submission", ignore=shutil.ignore_patterns("__pycache__", ".*"))
         (workdir / "runner").mkdir(mode=0o755)
         for source in RUNNER_FILES:
             shutil.copyfile(source, workdir / "runner" / source.name)
-        self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         sandbox.prepare_workdir(workdir, self._uid)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -146,7 +164,11 @@ class Submission:
         os.close(from_child_w)
         self._to_child = os.fdopen(to_child_w, "wb")
         self._from_child = os.fdopen(from_child_r, "rb")
-        self.import_status = {}
+
+    @property
+    def running(self) -> bool:
+        """Whether a child has been started (and not stopped)."""
+        return self._process is not None or self._zygote is not None
 
     def _await_hello(self) -> None:
         try:
@@ -157,20 +179,27 @@ class Submission:
         self.import_status = header.get("hello", {})
 
     def stop(self) -> None:
-        """Kill the child and its whole process group, and remove its folder."""
+        """Kill the child and its whole process group (every process of its user), and remove
+        its folder."""
         process, self._process = self._process, None
-        if process is not None:
+        forked_from, self._zygote = self._zygote, None
+        if process is not None or forked_from is not None:
             for stream in (self._to_child, self._from_child):
                 try:
                     stream.close()
                 except OSError:
                     pass
+        if process is not None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             process.wait()
+        if process is not None or forked_from is not None:
             sandbox.kill_user_processes(self._uid)
+            sandbox.remove_user_files(self._uid)
+        if forked_from is not None:
+            zygote.release(forked_from)
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -307,7 +336,7 @@ class Submission:
         return protocol.Stored(key)
 
     def _ensure_started(self) -> None:
-        if self._process is None:
+        if not self.running:
             self.launch()
         if not self.import_status:
             self._await_hello()
@@ -335,10 +364,20 @@ class Submission:
         try:
             return protocol.read_message(self._from_child)
         except (EOFError, protocol.ProtocolError, ValueError, OSError) as error:
-            code = self._process.poll() if self._process else None
+            code = self._exit_code()
             self.stop()
             reason = f"exit code {code}" if code is not None else str(error)
             raise StudentCrash(f"the submission's process ended during {what} ({reason})") from None
+
+
+    def _exit_code(self) -> int | None:
+        """How the child ended, once it has (None if it is still running or unknown)."""
+        if self._process is not None:
+            return self._process.poll()
+        if self._zygote is not None and self._forked_pid is not None:
+            sandbox.kill_user_processes(self._uid)
+            return self._zygote.exit_code(self._forked_pid)
+        return None
 
 
 class RemoteObject:

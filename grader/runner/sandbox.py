@@ -17,6 +17,7 @@ Protections, strongest first, each used where the machine allows it:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import signal
@@ -195,22 +196,37 @@ def child_command(
 
     ``handles``: the child may return the student's objects as handles (classes lessons).
     ``secrets``: more paths to hide besides :func:`secret_paths` (such as a data directory)."""
-    protections = detect()
-    options = {
-        "handles": handles,
-        "limits": asdict(limits),
-        "uid": uid,
-        "unshare": protections.namespaces and not protections.bubblewrap,
-        "hide": secret_paths() + [str(Path(p).resolve()) for p in secrets if Path(p).exists()]
-        if protections.namespaces and not protections.bubblewrap
-        else [],
-        "expose": [p for p in python_paths() if _closed_ancestors(p)],
-        "submission": str(workdir / "submission"),
-    }
-    import json
-
+    options = {**child_options(workdir, limits, uid, handles), **_namespace_options(workdir, secrets)}
     command = [sys.executable, "-I", str(child_script), str(fds[0]), str(fds[1]), json.dumps(options), *modules]
-    if not protections.bubblewrap:
+    return _confined(command, workdir, limits, workdir / "submission")
+
+
+def child_options(workdir: Path, limits: Limits, uid: int | None, handles: bool) -> dict:
+    """What ``child.py`` needs to confine itself (its limits and user) and serve."""
+    return {"handles": handles, "limits": asdict(limits), "uid": uid, "unshare": False, "submission": str(workdir / "submission")}
+
+
+def zygote_command(child_script: Path, workdir: Path, control_fd: int, limits: Limits, secrets: tuple[str, ...] = (), preload=()) -> list[str]:
+    """The command line of a zygote (``child.py --zygote``): confined as a child would be, in
+    ``workdir``, forking children that confine themselves further (limits, user) as
+    :func:`child_options` says. ``preload``: modules it imports once for all its children."""
+    options = {**_namespace_options(workdir, secrets), "preload": list(preload), "submission": str(workdir / "submission")}
+    command = [sys.executable, "-I", str(child_script), "--zygote", str(control_fd), json.dumps(options)]
+    return _confined(command, workdir, limits, workdir)
+
+
+def _namespace_options(workdir: Path, secrets: tuple[str, ...]) -> dict:
+    """Without bubblewrap, as root: the child makes its own namespaces and hides the answers."""
+    protections = detect()
+    unshare = protections.namespaces and not protections.bubblewrap
+    hide = secret_paths() + [str(Path(p).resolve()) for p in secrets if Path(p).exists()] if unshare else []
+    return {"unshare": unshare, "hide": hide, "expose": [p for p in python_paths() if _closed_ancestors(p)]}
+
+
+def _confined(command: list[str], workdir: Path, limits: Limits, cwd: Path) -> list[str]:
+    """``command`` inside bubblewrap (when available), seeing only Python and ``workdir``,
+    started in ``cwd``."""
+    if not detect().bubblewrap:
         return command
     gpu: list[str] = []
     if limits.gpu:
@@ -223,7 +239,7 @@ def child_command(
         "--tmpfs", "/tmp", *_readonly_binds(),
         "--bind", str(workdir), str(workdir),
         "--proc", "/proc", "--dev", "/dev", *gpu,
-        "--chdir", str(workdir / "submission"),
+        "--chdir", str(cwd),
         *command,
     ]  # fmt: skip
 
@@ -255,14 +271,7 @@ def kill_user_processes(uid: int | None) -> None:
     for _ in range(50):
         found = False
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/status") as status:
-                    real_uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
-            except (OSError, StopIteration, ValueError):
-                continue
-            if real_uid == uid:
+            if entry.isdigit() and _alive_as(entry, uid):
                 found = True
                 try:
                     os.kill(int(entry), signal.SIGKILL)
@@ -270,3 +279,39 @@ def kill_user_processes(uid: int | None) -> None:
                     pass
         if not found:
             return
+
+
+def _alive_as(pid: str, uid: int) -> bool:
+    """Whether process ``pid`` runs with real user ``uid`` and is not a zombie (already dead)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if line.startswith(("State:", "Uid:")))
+        return int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z")
+    except (OSError, KeyError, ValueError):
+        return False
+
+
+#: World-writable folders where one child could leave files for the next child of its user.
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_user_files(uid: int | None) -> None:
+    """Delete what the child's user left in :data:`SCRATCH_DIRS` (once its processes are gone):
+    the next submission graded under the same user id must find nothing of the last one's."""
+    if uid is None:
+        return
+    for folder in SCRATCH_DIRS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
