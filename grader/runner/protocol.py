@@ -1,10 +1,12 @@
 """The wire format between the grader and the child process that runs student code.
 
-A message is a JSON header followed by binary blobs, each blob one numpy array saved in
-``.npy`` format. Arrays are always read back with ``allow_pickle=False`` and JSON is plain
-data, so nothing one side sends can make the other side execute code.
+A message is a JSON header followed by binary blobs, each blob one numpy array: its raw bytes
+after a small JSON description (dtype and shape), or, for structured dtypes, the ``.npy``
+format read with ``allow_pickle=False``. Object dtypes are refused and JSON is plain data, so
+nothing one side sends can make the other side execute code.
 
-Framing: ``u32 header length | header | u32 blob count | (u64 blob length | blob)*``.
+Framing: ``u32 header length | header | u32 blob count | blob*``, where a blob is
+``b"r" | u16 meta length | meta | u64 length | raw bytes`` or ``b"n" | u64 length | .npy bytes``.
 
 This module is imported by the child as a plain file (no ``grader`` package there), so it
 depends on the standard library and numpy alone.
@@ -160,17 +162,42 @@ def _type_name(value) -> str:
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
+PIPE_BYTES = 1 << 20
+
+
+def make_pipe() -> tuple[int, int]:
+    """``os.pipe()`` with a 1 MiB buffer where the system allows (large arrays then cross in
+    few wake-ups rather than one per 64 KiB)."""
+    import fcntl
+    import os
+
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.fcntl(write_end, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except OSError:
+        pass
+    return read_end, write_end
+
+
 def write_message(stream, header: dict, blobs: list) -> None:
     """Write one framed message (``header`` plus the arrays in ``blobs``) to a binary stream."""
     payload = json.dumps(header, allow_nan=True).encode()
     stream.write(struct.pack("<I", len(payload)) + payload + struct.pack("<I", len(blobs)))
     for array in blobs:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        view = buffer.getbuffer()
-        stream.write(struct.pack("<Q", view.nbytes))
-        stream.write(view)
-        del view
+        if array.dtype.fields is not None:
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            view = buffer.getbuffer()
+            stream.write(b"n" + struct.pack("<Q", view.nbytes))
+            stream.write(view)
+            del view
+            continue
+        if not array.flags.c_contiguous:
+            array = array.copy(order="C")
+        meta = json.dumps({"d": array.dtype.str, "s": list(array.shape)}).encode()
+        stream.write(b"r" + struct.pack("<H", len(meta)) + meta + struct.pack("<Q", array.nbytes))
+        if array.nbytes:
+            stream.write(array.reshape(-1).view(np.uint8))
     stream.flush()
 
 
@@ -185,12 +212,55 @@ def read_message(stream) -> tuple[dict, list]:
     (count,) = struct.unpack("<I", _read_exact(stream, 4))
     blobs, total = [], 0
     for _ in range(count):
-        (size,) = struct.unpack("<Q", _read_exact(stream, 8))
-        total += size
-        if total > MAX_MESSAGE_BYTES:
-            raise ProtocolError("message larger than 1 GiB")
-        blobs.append(np.load(io.BytesIO(_read_exact(stream, size)), allow_pickle=False))
+        kind = _read_exact(stream, 1)
+        if kind == b"n":
+            (size,) = struct.unpack("<Q", _read_exact(stream, 8))
+            total += size
+            if total > MAX_MESSAGE_BYTES:
+                raise ProtocolError("message larger than 1 GiB")
+            blobs.append(np.load(io.BytesIO(_read_exact(stream, size)), allow_pickle=False))
+        elif kind == b"r":
+            (meta_length,) = struct.unpack("<H", _read_exact(stream, 2))
+            dtype, shape = _described(_read_exact(stream, meta_length))
+            (size,) = struct.unpack("<Q", _read_exact(stream, 8))
+            total += size
+            if total > MAX_MESSAGE_BYTES:
+                raise ProtocolError("message larger than 1 GiB")
+            if size != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+                raise ProtocolError("array size does not match its shape")
+            if size == 0:
+                blobs.append(np.empty(shape, dtype))
+            else:
+                blobs.append(np.frombuffer(_read_into(stream, size), dtype).reshape(shape))
+        else:
+            raise ProtocolError("unknown kind of array in message")
     return header, blobs
+
+
+def _described(meta: bytes) -> tuple[np.dtype, tuple]:
+    """The dtype and shape of a raw array; plain dtypes only (no objects, no fields)."""
+    try:
+        description = json.loads(meta)
+        dtype = np.dtype(str(description["d"]))
+        shape = tuple(description["s"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise ProtocolError(f"bad array description: {error}") from None
+    if dtype.hasobject or dtype.fields is not None:
+        raise ProtocolError("arrays of Python objects may not cross")
+    if len(shape) > 64 or not all(type(n) is int and n >= 0 for n in shape):
+        raise ProtocolError("bad array shape")
+    return dtype, shape
+
+
+def _read_into(stream, size: int) -> bytearray:
+    buffer = bytearray(size)
+    view, done = memoryview(buffer), 0
+    while done < size:
+        got = stream.readinto(view[done:])
+        if not got:
+            raise EOFError("the other process closed the connection")
+        done += got
+    return buffer
 
 
 def _read_exact(stream, size: int) -> bytes:

@@ -145,8 +145,8 @@ class Submission:
         for source in RUNNER_FILES:
             shutil.copyfile(source, workdir / "runner" / source.name)
         sandbox.prepare_workdir(workdir, self._uid)
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
+        to_child_r, to_child_w = protocol.make_pipe()
+        from_child_r, from_child_w = protocol.make_pipe()
         command = sandbox.child_command(
             workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles, self.secrets
         )

@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from grader.runner import sandbox
+from grader.runner import protocol, sandbox
 
 #: Modules the zygote imports for its children: what the numpy lessons' solutions use.
 PRELOAD = ("numpy", "scipy.special")
@@ -76,8 +76,8 @@ class Zygote:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(submission, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
         sandbox.prepare_workdir(self.slot, uid)
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
+        to_child_r, to_child_w = protocol.make_pipe()
+        from_child_r, from_child_w = protocol.make_pipe()
         try:
             request = {"op": "fork", "modules": list(modules), "options": {**options, "uid": uid}}
             answer = self._ask(request, [to_child_r, from_child_w])
