@@ -31,8 +31,9 @@ def run_suite(
     args = [str(target) for target in targets]
     args += ["-q", "--tb=no", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
-    # session: a grading has no use for them, and a batch pays it for every submission.
-    args += ["-p", "no:unraisableexception", "-p", "no:threadexception"]
+    # session, and log capture wraps every test phase: a grading has no use for them, and a
+    # batch pays them for every submission.
+    args += ["-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging"]
     if ini is not None:
         args += ["-c", str(ini), "--rootdir", str(ini.parent)]
     args += list(extra_args)

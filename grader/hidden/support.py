@@ -123,6 +123,7 @@ class Case:
     dtype: object = np.float64
     inputs: dict | None = None
     what: str | None = None
+    shape: tuple | None = None  # the result's shape, when not that of ``expected``
 
 
 def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
@@ -156,27 +157,38 @@ def _record_values(student, names, ok: bool) -> None:
         student._values_verdicts[name] = ok and student._values_verdicts.get(name, True)
 
 
-def check_dtype_kept(student, name: str, args: tuple, *, dtype, shape, expected, kwargs=None) -> None:
-    """Fail unless the student's result has the given dtype and shape, and is right."""
-    got = student.call(name, *args, **(kwargs or {})).value
-    check_array(got, what=name, shape=shape, dtype=dtype)
-    assert_close(got, expected, what=name, **tolerance(dtype))
+def _answers(student, cases: list[Case]):
+    """Each case with the student's answer, all run in one round trip; an answer that is an
+    error is raised when its turn comes (after the earlier cases were checked)."""
+    answers = student.call_many([(case.name, case.args, case.kwargs) for case in cases])
+    for case, answer in zip(cases, answers):
+        if isinstance(answer, Exception):
+            raise answer
+        yield case, answer
 
 
-def check_stable(student, name: str, args: tuple, expected, *, dtype, kwargs=None, inputs=None, scalar=False) -> None:
-    """Extreme inputs: the result is finite, close to the expected value, and raised no warning.
+def check_dtype_kept(student, cases: list[Case]) -> None:
+    """Fail unless each case's result has the case's dtype and shape, and is right."""
+    for case, answer in _answers(student, cases):
+        shape = case.shape if case.shape is not None else np.shape(case.expected)
+        got = check_array(answer.value, what=case.name, shape=shape, dtype=case.dtype)
+        assert_close(got, case.expected, what=case.name, **tolerance(case.dtype))
 
-    With ``scalar`` the result must be one float (a loss), else an array of the expected shape.
+
+def check_stable(student, cases: list[Case], *, scalar: bool = False) -> None:
+    """Extreme inputs: each result is finite, close to the expected value, and raised no warning.
+
+    With ``scalar`` the results must be single floats (losses), else arrays of the expected shape.
     """
-    result = student.call(name, *args, **(kwargs or {}))
-    assert_no_warnings(result.warnings, what=name)
-    if scalar:
-        got = check_scalar(result.value, what=name)
-        inputs = None
-    else:
-        got = check_array(result.value, what=name, shape=np.shape(expected))
-    assert_finite(got, what=name, inputs=inputs)
-    assert_close(got, expected, what=name, inputs=inputs, **tolerance(dtype))
+    for case, answer in _answers(student, cases):
+        assert_no_warnings(answer.warnings, what=case.name)
+        inputs = None if scalar else case.inputs
+        if scalar:
+            got = check_scalar(answer.value, what=case.name)
+        else:
+            got = check_array(answer.value, what=case.name, shape=np.shape(case.expected))
+        assert_finite(got, what=case.name, inputs=inputs)
+        assert_close(got, case.expected, what=case.name, inputs=inputs, **tolerance(case.dtype))
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

@@ -213,23 +213,26 @@ def test_finite_differences(name, student, reference):
 def test_dtype_and_shape(name, student, reference):
     """{name} keeps y_pred's dtype and shape"""
     params = spec_of(name).params[0]
+    cases = []
     for dtype in FLOAT_DTYPES:
         shape = spec_of(name).shapes[-1]
         y, p = batch(name, shape, dtype, params, key="dtype")
         expected = getattr(reference, name)(*as64(y, p), **params)
-        check_dtype_kept(student, name, (y, p), dtype=dtype, shape=shape, kwargs=params, expected=expected)
+        cases.append(Case(name, (y, p), expected, params, dtype, shape=shape))
+    check_dtype_kept(student, cases)
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in ALL])
 def test_stability(name, student, reference):
     """{name} is finite and warning-free on extreme inputs"""
     params = spec_of(name).params[0]
+    cases = []
     for dtype in FLOAT_DTYPES:
         y, p = cast(*extreme_batch(spec_of(name).kind), dtype)
         # In the input's dtype: clipping to 1 - EPS is coarser in float32 (0.99999988).
         expected = getattr(reference, name)(y, p, **params)
-        inputs = {"y_true": y, "y_pred": p}
-        check_stable(student, name, (y, p), expected, dtype=dtype, kwargs=params, inputs=inputs, scalar=not name.endswith("_grad"))
+        cases.append(Case(name, (y, p), expected, params, dtype, inputs={"y_true": y, "y_pred": p}))
+    check_stable(student, cases, scalar=not name.endswith("_grad"))
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in ALL])

@@ -79,9 +79,11 @@ def test_operation_values(name, student, reference):
 @pytest.mark.parametrize("name", [task_param(name) for name in OPERATIONS])
 def test_operation_dtype_and_shape(name, student, reference):
     """{name} keeps the inputs' dtype and gives the right shape"""
+    cases = []
     for dtype in FLOAT_DTYPES:
         args, expected, shape = _operation_cases(name, reference, dtype)[2]
-        check_dtype_kept(student, name, args, dtype=dtype, shape=shape, expected=expected)
+        cases.append(Case(name, args, expected, dtype=dtype, shape=shape))
+    check_dtype_kept(student, cases)
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in OPERATIONS])
@@ -133,10 +135,12 @@ def test_threshold_neuron_values(student, reference):
 @pytest.mark.task("threshold_neuron")
 def test_threshold_neuron_dtype(student, reference):
     """threshold_neuron returns 0/1 in the input's dtype"""
+    cases = []
     for dtype in FLOAT_DTYPES:
         x = uniform(rng_for("neuron-dtype"), (6, 3), dtype)
         args = (x, np.ones(3, dtype=dtype), 0.5)
-        check_dtype_kept(student, "threshold_neuron", args, dtype=dtype, shape=(6,), expected=reference.threshold_neuron(*args))
+        cases.append(Case("threshold_neuron", args, reference.threshold_neuron(*args), dtype=dtype, shape=(6,)))
+    check_dtype_kept(student, cases)
 
 
 def _weights(value, what: str, w_shape: tuple):
@@ -214,10 +218,12 @@ def test_normal_equation_matches_least_squares(student):
 @pytest.mark.task("linear_regression_normal")
 def test_normal_equation_dtype_and_inputs(student):
     """linear_regression_normal keeps the dtype and leaves X and y unchanged"""
+    cases = []
     for dtype in FLOAT_DTYPES:
         X, y = _regression(("dtype", dtype), dtype=dtype)
         expected = np.linalg.lstsq(X.astype(np.float64), y.astype(np.float64), rcond=None)[0]
-        check_dtype_kept(student, "linear_regression_normal", (X, y), dtype=dtype, shape=(4,), expected=expected)
+        cases.append(Case("linear_regression_normal", (X, y), expected, dtype=dtype, shape=(4,)))
+    check_dtype_kept(student, cases)
     X, y = _regression("unchanged")
     check_unchanged(student, "linear_regression_normal", (X, y), names=["X", "y"], expected=np.linalg.lstsq(X, y, rcond=None)[0])
 
@@ -246,10 +252,12 @@ def test_gradient_descent_converges(student):
 def test_gradient_descent_dtype_and_inputs(student, reference):
     """linear_regression_gd keeps the dtype and leaves X and y unchanged"""
     settings = {"lr": 0.05, "epochs": 5}
+    cases = []
     for dtype in FLOAT_DTYPES:
         X, y = _regression(("gd-dtype", dtype), dtype=dtype)
         expected = reference.linear_regression_gd(X.astype(np.float64), y.astype(np.float64), **settings)
-        check_dtype_kept(student, "linear_regression_gd", (X, y), dtype=dtype, shape=(4,), kwargs=settings, expected=expected)
+        cases.append(Case("linear_regression_gd", (X, y), expected, settings, dtype, shape=(4,)))
+    check_dtype_kept(student, cases)
     X, y = _regression("gd-unchanged")
     expected = reference.linear_regression_gd(X, y, **settings)
     check_unchanged(student, "linear_regression_gd", (X, y), settings, names=["X", "y"], expected=expected)
