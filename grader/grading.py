@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from grader.lessons import get_lesson
@@ -44,6 +45,10 @@ def grade_submission(
     collector = ResultCollector(
         lesson, submission=path, student=student, isolate=True, call_timeout_s=call_timeout_s, device=device, data_dir=data_dir
     )
-    result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI)
+    # The checks' own output and warnings are nobody's to read (the student's code runs in the
+    # child, which reports its warnings itself): no capture and no warnings plugin per test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=("-s", "-p", "no:warnings"))
     result.submission = str(path)
     return result

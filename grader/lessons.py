@@ -80,6 +80,8 @@ class Lesson:
     handles: bool = False
     #: Model lessons only: data set, accuracy tiers, budgets.
     model: ModelSpec | None = None
+    #: Modules besides numpy that solutions commonly import: a warm start has them loaded.
+    preload: tuple[str, ...] = field(default=())
 
     @property
     def is_model(self) -> bool:
@@ -170,6 +172,7 @@ LESSONS: dict[str, Lesson] = {
             title="Activation functions and their derivatives",
             module="activations",
             tasks={**_with_grads(_ACTIVATIONS), "softmax": 1.0, "log_softmax": 1.0, "softmax_backward": 1.0},
+            preload=("scipy.special",),
         ),
         Lesson(
             id="losses",

@@ -189,7 +189,7 @@ class ResultCollector:
                 secrets = (str(data_dir(self.data_dir)),)
             self._submission = Submission(
                 self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets,
-                warm_start=not self._lesson.is_model,
+                warm_start=not self._lesson.is_model, preload=self._lesson.preload,
             )
         return self._submission
 

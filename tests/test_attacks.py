@@ -8,6 +8,7 @@ protection shows up as 0 points on ``tensor_sum`` and full marks elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -226,9 +227,10 @@ def test_nothing_passes_from_one_submission_to_the_next(mode, submission_factory
     assert "nothing found" in next(t.message for t in second.tests if t.task == "tensor_sum" and t.status != "passed")
 
 
-def test_warm_children_come_from_the_zygote(mode, submission_factory):
-    """In warm mode the child is forked with scipy.special already imported; in cold mode it
-    starts afresh without it (so the two modes above are really both tested)."""
+def test_warm_children_come_from_the_zygote(mode, submission_factory, monkeypatch):
+    """In warm mode the child is forked with the lesson's preloaded modules already imported;
+    in cold mode it starts afresh without them (so the two modes above are really both tested)."""
+    monkeypatch.setitem(LESSONS, "tensors", dataclasses.replace(LESSONS["tensors"], preload=("scipy.special",)))
     check = "import sys\nif 'scipy.special' not in sys.modules:\n    raise RuntimeError('a fresh process')"
     result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(check)))
     assert_lost_exactly(result, set() if mode.endswith("warm") else {"tensor_sum"})

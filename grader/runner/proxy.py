@@ -94,9 +94,11 @@ class Submission:
         handles: bool = False,
         secrets: tuple[str, ...] = (),
         warm_start: bool = True,
+        preload: tuple[str, ...] = (),
     ):
         self.path = Path(path)
         self.warm_start = warm_start
+        self.preload = tuple(preload)
         self._zygote: zygote.Zygote | None = None
         self._forked_pid: int | None = None
         self.secrets = tuple(str(s) for s in secrets)
@@ -127,7 +129,7 @@ class Submission:
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         if self.warm_start and self._uid is not None:
-            self._zygote = zygote.acquire(self.limits, self.secrets, RUNNER_FILES, _scrubbed_environment)
+            self._zygote = zygote.acquire(self.limits, self.secrets, self.preload, RUNNER_FILES, _scrubbed_environment)
             if self._zygote is not None:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)

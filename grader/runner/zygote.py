@@ -3,7 +3,7 @@
 Starting a confined child costs an interpreter, numpy's import and the sandbox's set-up
 (0.07 s, and 0.18 s when the student imports ``scipy.special``). A zygote pays that once: it is
 started confined exactly as a child would be (bubblewrap, or private namespaces with the answers
-hidden) in a fixed folder, the *slot*, imports numpy and the ``PRELOAD`` modules, and then only
+hidden) in a fixed folder, the *slot*, imports numpy and the lesson's ``preload`` modules, and then only
 forks. Each forked child confines itself further as a fresh one does (its own System V IPC
 namespace, resource limits, its own unprivileged user, no new privileges) before it imports the
 student's modules from ``slot/submission``, refilled with a fresh copy of each submission.
@@ -29,8 +29,6 @@ from pathlib import Path
 
 from grader.runner import protocol, sandbox
 
-#: Modules the zygote imports for its children: what the numpy lessons' solutions use.
-PRELOAD = ("numpy", "scipy.special")
 ANSWER_TIMEOUT_S = 10.0
 
 
@@ -41,7 +39,7 @@ class ZygoteFailed(RuntimeError):
 class Zygote:
     """A warm, confined process that forks children in its slot folder."""
 
-    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], runner_files: list[Path], environment):
+    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment):
         self.limits = limits
         self.busy = False
         self.slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
@@ -51,7 +49,7 @@ class Zygote:
             shutil.copyfile(source, self.slot / "runner" / source.name)
         os.chmod(self.slot, 0o711)
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = sandbox.zygote_command(self.slot / "runner" / "child.py", self.slot, theirs.fileno(), limits, secrets, PRELOAD)
+        command = sandbox.zygote_command(self.slot / "runner" / "child.py", self.slot, theirs.fileno(), limits, secrets, preload)
         self.process = subprocess.Popen(
             command,
             cwd=self.slot,
@@ -132,19 +130,19 @@ def enabled() -> bool:
     return wanted and protections.drop_user and (protections.bubblewrap or protections.namespaces)
 
 
-def acquire(limits: sandbox.Limits, secrets: tuple[str, ...], runner_files: list[Path], environment) -> Zygote | None:
-    """This process's idle zygote for ``limits`` and ``secrets`` (started on first use, with the
+def acquire(limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment) -> Zygote | None:
+    """This process's idle zygote for ``limits``, ``secrets`` and ``preload`` (started on first use, with the
     environment ``environment(home, limits)``), marked busy; None when warm starts are off or it
     is in use (the caller then starts a child itself)."""
     if not enabled() or limits.gpu:
         return None
-    key = (limits.threads, tuple(secrets), os.getpid(), sandbox.detect())
+    key = (limits.threads, tuple(secrets), tuple(preload), os.getpid(), sandbox.detect())
     zygote = _ZYGOTES.get(key)
     if zygote is not None and not zygote.alive():
         zygote.close()
         zygote = None
     if zygote is None:
-        zygote = _ZYGOTES[key] = Zygote(limits, secrets, runner_files, environment)
+        zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), runner_files, environment)
     if zygote.busy:
         return None
     zygote.busy = True
@@ -159,6 +157,6 @@ def release(zygote: Zygote) -> None:
 @atexit.register
 def _close_all() -> None:
     for key, zygote in list(_ZYGOTES.items()):
-        if key[2] == os.getpid():
+        if key[3] == os.getpid():
             zygote.close()
     _ZYGOTES.clear()
