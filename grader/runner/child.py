@@ -424,8 +424,9 @@ def zygote(control_fd: int, options: dict) -> None:
 
     Set up once: private namespaces and hidden answers (as :func:`confine` would), numpy and
     the ``preload`` modules imported. Requests (JSON, on a ``SOCK_SEQPACKET`` socket):
-    ``fork`` with the child's pipe ends attached (answer: its pid here), ``status`` of a
-    forked pid (answer: its exit code once it has ended, or null).
+    ``fork`` with the child's pipe ends attached (answer: its pid here); ``store`` with a pipe
+    attached that carries a protocol ``store`` message (the value is kept for every child forked
+    later); ``status`` of a forked pid (answer: its exit code once it has ended, or null).
     """
     import signal
     import socket
@@ -472,6 +473,14 @@ def zygote(control_fd: int, options: dict) -> None:
                 finally:
                     os._exit(70)
             answer = {"pid": pid}
+        elif request.get("op") == "store" and len(fds) == 1:
+            with os.fdopen(fds.pop(), "rb") as inbox:  # closes the descriptor
+                try:
+                    value, blobs = protocol.read_message(inbox)
+                    STORE[str(value["key"])] = protocol.decode(value["value"], blobs)
+                    answer = {"ok": True}
+                except (EOFError, protocol.ProtocolError, KeyError, ValueError):
+                    answer = {"error": "bad value"}
         elif request.get("op") == "status":
             reap()
             pid = request.get("pid")

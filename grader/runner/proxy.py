@@ -101,6 +101,7 @@ class Submission:
         self.preload = tuple(preload)
         self._zygote: zygote.Zygote | None = None
         self._forked_pid: int | None = None
+        self._inherited: set[str] = set()
         self.secrets = tuple(str(s) for s in secrets)
         self.handles = handles
         self.limits = limits or sandbox.Limits()
@@ -125,14 +126,15 @@ class Submission:
         """Start a fresh child without waiting for it (its imports overlap the caller's work):
         forked by this process's zygote where warm starts are on, else started afresh."""
         self.stop()
-        self._stored = set()
+        self._stored, self._inherited = set(), set()
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         if self.warm_start and self._uid is not None:
-            self._zygote = zygote.acquire(self.limits, self.secrets, self.preload, RUNNER_FILES, _scrubbed_environment)
+            self._zygote = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, RUNNER_FILES, _scrubbed_environment)
             if self._zygote is not None:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
+                    self._inherited = set(self._zygote.stored)
                     self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.path, self.modules, options, self._uid)
                 except zygote.ZygoteFailed:
                     self._zygote = None
@@ -324,17 +326,23 @@ class Submission:
         (calls then carry no data, e.g. for timing on large inputs).
 
         With ``name``, a value stored under that name in this child is reused; ``value`` may
-        then be a function that makes it, called only when needed.
+        then be a function that makes it, called only when needed. A named value must be the
+        same whenever the lesson's checks use that name: with warm starts the zygote keeps it,
+        and the children it forks later start with it.
         """
         self._ensure_started()
-        if name is not None and name in self._stored:
+        if name is not None and (name in self._stored or name in self._inherited):
+            self._stored.add(name)
             return protocol.Stored(name)
         if callable(value):
             value = value()
         key = name if name is not None else f"v{len(self._stored)}"
         blobs: list = []
-        self._exchange({"op": "store", "key": key, "value": protocol.encode(value, blobs)}, blobs, "sending inputs")
+        request = {"op": "store", "key": key, "value": protocol.encode(value, blobs)}
+        self._exchange(request, blobs, "sending inputs")
         self._stored.add(key)
+        if name is not None and self._zygote is not None:
+            self._zygote.store(request, blobs)
         return protocol.Stored(key)
 
     def _ensure_started(self) -> None:

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from grader.runner import protocol, sandbox
@@ -42,6 +43,8 @@ class Zygote:
     def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment):
         self.limits = limits
         self.busy = False
+        self.stored: set[str] = set()
+        self.broken = False
         self.slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         (self.slot / "submission").mkdir()
         (self.slot / "runner").mkdir(mode=0o755)
@@ -62,8 +65,24 @@ class Zygote:
         )
         theirs.close()
 
+    def store(self, request: dict, blobs: list) -> None:
+        """Keep a named value (a ``store`` request of the protocol) for the children forked
+        from now on; on failure they are simply sent it again."""
+        read_end, write_end = protocol.make_pipe()
+        writer = threading.Thread(target=_write_and_close, args=(write_end, request, blobs), daemon=True)
+        writer.start()
+        try:
+            self._ask({"op": "store"}, [read_end], close_on_failure=False)
+        except ZygoteFailed:
+            self.broken = True  # a late answer would be taken for the next one's
+            return
+        finally:
+            os.close(read_end)
+            writer.join(ANSWER_TIMEOUT_S)
+        self.stored.add(str(request["key"]))
+
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.broken and self.process.poll() is None
 
     def fork(self, submission: Path, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
         """Refill the slot with ``submission`` and fork a child serving ``modules``; returns
@@ -86,7 +105,12 @@ class Zygote:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
-        return int(answer["pid"]), to_child_w, from_child_r
+        if not isinstance(answer.get("pid"), int):
+            self.broken = True
+            for fd in (to_child_w, from_child_r):
+                os.close(fd)
+            raise ZygoteFailed("the zygote did not fork")
+        return answer["pid"], to_child_w, from_child_r
 
     def exit_code(self, pid: int) -> int | None:
         """How the forked child ``pid`` ended (negative: the signal), or None if unknown."""
@@ -95,7 +119,7 @@ class Zygote:
         except ZygoteFailed:
             return None
 
-    def _ask(self, request: dict, fds=()) -> dict:
+    def _ask(self, request: dict, fds=(), close_on_failure: bool = True) -> dict:
         try:
             socket.send_fds(self._control, [json.dumps(request).encode()], list(fds))
             ready, _, _ = select.select([self._control], [], [], ANSWER_TIMEOUT_S)
@@ -103,7 +127,8 @@ class Zygote:
         except (OSError, ValueError):
             answer = None
         if not isinstance(answer, dict) or "error" in answer:
-            self.close()
+            if close_on_failure:
+                self.close()
             raise ZygoteFailed("the zygote did not answer")
         return answer
 
@@ -119,6 +144,14 @@ class Zygote:
         shutil.rmtree(self.slot, ignore_errors=True)
 
 
+def _write_and_close(fd: int, request: dict, blobs: list) -> None:
+    with os.fdopen(fd, "wb") as stream:
+        try:
+            protocol.write_message(stream, request, blobs)
+        except OSError:
+            pass
+
+
 _ZYGOTES: dict = {}
 
 
@@ -130,21 +163,22 @@ def enabled() -> bool:
     return wanted and protections.drop_user and (protections.bubblewrap or protections.namespaces)
 
 
-def acquire(limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment) -> Zygote | None:
-    """This process's idle zygote for ``limits``, ``secrets`` and ``preload`` (started on first use, with the
+def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment) -> Zygote | None:
+    """This process's idle zygote for the lesson's ``modules``, ``limits``, ``secrets`` and ``preload``
+    (started on first use, with the
     environment ``environment(home, limits)``), marked busy; None when warm starts are off or it
     is in use (the caller then starts a child itself)."""
     if not enabled() or limits.gpu:
         return None
-    key = (limits.threads, tuple(secrets), tuple(preload), os.getpid(), sandbox.detect())
+    key = (tuple(modules), limits.threads, tuple(secrets), tuple(preload), os.getpid(), sandbox.detect())
     zygote = _ZYGOTES.get(key)
+    if zygote is not None and zygote.busy:
+        return None
     if zygote is not None and not zygote.alive():
         zygote.close()
         zygote = None
     if zygote is None:
         zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), runner_files, environment)
-    if zygote.busy:
-        return None
     zygote.busy = True
     return zygote
 
@@ -157,6 +191,6 @@ def release(zygote: Zygote) -> None:
 @atexit.register
 def _close_all() -> None:
     for key, zygote in list(_ZYGOTES.items()):
-        if key[3] == os.getpid():
+        if key[4] == os.getpid():
             zygote.close()
     _ZYGOTES.clear()
