@@ -30,6 +30,33 @@ SLOWDOWN_FACTOR = 8.0
 SLACK_S = 0.005
 
 
+_ONCE: dict = {}
+
+
+def once(*key, build):
+    """``build()`` the first time ``key`` is asked for in this grading process, the same value
+    after: the checks' inputs and the reference's answers do not depend on the submission, so a
+    batch worker computes them once. Arrays in the value are made read-only."""
+    if key not in _ONCE:
+        _ONCE[key] = _read_only(build())
+    return _ONCE[key]
+
+
+def _read_only(value):
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _read_only(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _read_only(item)
+    elif isinstance(value, Case):
+        for item in (value.args, value.expected, value.kwargs, value.inputs):
+            _read_only(item)
+    return value
+
+
 def rng_for(*keys) -> np.random.Generator:
     """A generator seeded from the test's identity, so every run sees the same inputs."""
     seed = sum((i + 1) * sum(map(ord, str(key))) for i, key in enumerate(keys))

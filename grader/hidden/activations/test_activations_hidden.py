@@ -26,6 +26,7 @@ from grader.hidden.support import (
     check_unchanged,
     check_vectorized,
     numerical_gradient,
+    once,
     rng_for,
     uniform,
 )
@@ -95,6 +96,10 @@ def big_inputs(name: str, dtype) -> np.ndarray:
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
 def test_values(name, student, reference):
     """{name} matches the reference on random inputs"""
+    check_cases(student, once(__name__, "values", name, build=lambda: _value_cases(name, reference)))
+
+
+def _value_cases(name, reference) -> list[Case]:
     cases = []
     for params in spec_of(name).params:
         for dtype in FLOAT_DTYPES:
@@ -106,28 +111,33 @@ def test_values(name, student, reference):
                 args = f"({', '.join(f'{k}={v}' for k, v in params.items())})" if params else ""
                 what = f"{name}{args} on {np.dtype(dtype)} input of shape {shape}"
                 cases.append(Case(name, (x,), expected, params, dtype, {"x": x}, what))
-    check_cases(student, cases)
+    return cases
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
 def test_dtype_and_shape(name, student, reference):
     """{name} keeps the input's dtype and shape"""
-    cases = []
-    for dtype in FLOAT_DTYPES:
-        for shape in ((3, 4), ()) if name in ELEMENTWISE else ((3, 4),):
-            x = inputs_for(name, shape, dtype, {}, rng_for("dtype", name))
-            cases.append(Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=dtype, shape=shape))
-    check_dtype_kept(student, cases)
+
+    def build():
+        cases = []
+        for dtype in FLOAT_DTYPES:
+            for shape in ((3, 4), ()) if name in ELEMENTWISE else ((3, 4),):
+                x = inputs_for(name, shape, dtype, {}, rng_for("dtype", name))
+                cases.append(Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=dtype, shape=shape))
+        return cases
+
+    check_dtype_kept(student, once(__name__, "dtype", name, build=build))
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
 def test_stability(name, student, reference):
     """{name} is finite and warning-free for |x| up to 1e4"""
-    cases = []
-    for dtype in FLOAT_DTYPES:
-        x = big_inputs(name, dtype)
-        cases.append(Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=dtype, inputs={"x": x}))
-    check_stable(student, cases)
+
+    def build():
+        inputs = [big_inputs(name, dtype) for dtype in FLOAT_DTYPES]
+        return [Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=x.dtype, inputs={"x": x}) for x in inputs]
+
+    check_stable(student, once(__name__, "stability", name, build=build))
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
@@ -159,10 +169,16 @@ def _large_input(shape) -> np.ndarray:
 def test_finite_differences(name, student, reference):
     """{name} matches finite differences"""
     base = name.removesuffix("_grad")
-    for params in spec_of(name).params:
-        x = inputs_for(name, (64,), np.float64, params, rng_for("fd", name))
-        x = np.sort(away_from(x, spec_of(name).kinks(params), margin=1e-2))
-        expected = central_difference(lambda v: getattr(reference, base)(v, **params), x, FD["eps"])
+
+    def build():
+        points = []
+        for params in spec_of(name).params:
+            x = inputs_for(name, (64,), np.float64, params, rng_for("fd", name))
+            x = np.sort(away_from(x, spec_of(name).kinks(params), margin=1e-2))
+            points.append((params, x, central_difference(lambda v: getattr(reference, base)(v, **params), x, FD["eps"])))
+        return points
+
+    for params, x, expected in once(__name__, "fd", name, build=build):
         got = check_array(student.call(name, x, **params).value, what=name, shape=x.shape)
         assert_close(got, expected, what=name, rtol=FD["rtol"], atol=FD["atol"], inputs={"x": x})
 
@@ -191,9 +207,15 @@ def test_softmax_backward_values(student, reference):
 @pytest.mark.task("softmax_backward")
 def test_softmax_backward_finite_differences(student, reference):
     """softmax_backward matches finite differences of softmax"""
-    for shape, axis in [((6,), -1), ((3, 4), -1), ((3, 4), 0)]:
-        x, g = _backward_case(shape, np.float64, axis, "fd")
-        expected = numerical_gradient(lambda v: np.sum(reference.softmax(v, axis=axis) * g), x)
+
+    def build():
+        points = []
+        for shape, axis in [((6,), -1), ((3, 4), -1), ((3, 4), 0)]:
+            x, g = _backward_case(shape, np.float64, axis, "fd")
+            points.append((shape, axis, x, g, numerical_gradient(lambda v: np.sum(reference.softmax(v, axis=axis) * g), x)))
+        return points
+
+    for shape, axis, x, g, expected in once(__name__, "backward-fd", build=build):
         got = check_array(student.call("softmax_backward", x, g, axis=axis).value, what="softmax_backward", shape=shape)
         assert_close(got, expected, what=f"softmax_backward(axis={axis})", rtol=FD["rtol"], atol=FD["atol"], inputs={"x": x})
 
