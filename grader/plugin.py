@@ -234,6 +234,17 @@ class ResultCollector:
         return load_reference(self._lesson.id, self._lesson.module)
 
     # -- running: per-test time limit, outcomes --------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Hidden checks: setup, call and teardown without logging each report (nobody reads
+        the terminal of a grading run; outcomes are collected from the reports themselves)."""
+        if not self.isolate:
+            return None
+        from _pytest.runner import runtestprotocol
+
+        runtestprotocol(item, nextitem=nextitem, log=False)
+        return True
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
         if self.isolate:
