@@ -170,7 +170,9 @@ def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...]
     is in use (the caller then starts a child itself)."""
     if not enabled() or limits.gpu:
         return None
-    key = (tuple(modules), limits.threads, tuple(secrets), tuple(preload), os.getpid(), sandbox.detect())
+    # Per thread too: the zygote dies with the thread that started it (bubblewrap's
+    # --die-with-parent, PR_SET_PDEATHSIG), as a Dask worker's task threads may.
+    key = (tuple(modules), limits.threads, tuple(secrets), tuple(preload), os.getpid(), threading.get_ident(), sandbox.detect())
     zygote = _ZYGOTES.get(key)
     if zygote is not None and zygote.busy:
         return None
