@@ -209,11 +209,10 @@ def check_stable(student, cases: list[Case], *, scalar: bool = False) -> None:
     """
     for case, answer in _answers(student, cases):
         assert_no_warnings(answer.warnings, what=case.name)
-        inputs = None if scalar else case.inputs
         if scalar:
-            got = check_scalar(answer.value, what=case.name)
+            got, inputs = check_scalar(answer.value, what=case.name), None
         else:
-            got = check_array(answer.value, what=case.name, shape=np.shape(case.expected))
+            got, inputs = check_array(answer.value, what=case.name, shape=np.shape(case.expected)), case.inputs
         assert_finite(got, what=case.name, inputs=inputs)
         assert_close(got, case.expected, what=case.name, inputs=inputs, **tolerance(case.dtype))
 

@@ -3,11 +3,12 @@
 Started by :mod:`grader.runner.proxy` as ``python -I child.py IN_FD OUT_FD OPTIONS MODULE...``
 (OPTIONS is JSON, see :mod:`grader.runner.sandbox`) from a copy of this file and the protocol
 in the child's own folder; or as ``python -I child.py --zygote CONTROL_FD OPTIONS``, a warm
-process that forks one such child per submission (see :mod:`grader.runner.zygote`). Before any student code runs it moves to private namespaces where
-allowed, hides the answers, sets resource limits and drops to its own unprivileged user.
-It speaks :mod:`protocol` over the two pipe file descriptors; the student's prints go to
-standard output and error, which the grader discards. It never imports the ``grader``
-package: nothing of the grader's reaches the student's process but this file and the protocol.
+process that forks one such child per submission (see :mod:`grader.runner.zygote`). Before
+any student code runs it moves to private namespaces where allowed, hides the answers, sets
+resource limits and drops to its own unprivileged user. It speaks :mod:`protocol` over the
+two pipe file descriptors; the student's prints go to standard output and error, which the
+grader discards. It never imports the ``grader`` package: nothing of the grader's reaches the
+student's process but this file and the protocol.
 """
 
 import ctypes

@@ -14,8 +14,10 @@ depends on the standard library and numpy alone.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import struct
 
 import numpy as np
@@ -168,9 +170,6 @@ PIPE_BYTES = 1 << 20
 def make_pipe() -> tuple[int, int]:
     """``os.pipe()`` with a 1 MiB buffer where the system allows (large arrays then cross in
     few wake-ups rather than one per 64 KiB)."""
-    import fcntl
-    import os
-
     read_end, write_end = os.pipe()
     try:
         fcntl.fcntl(write_end, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from grader.runner import protocol, sandbox, zygote
 
-RUNNER_FILES = [Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py")]
 DEFAULT_CALL_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 30.0
 
@@ -130,7 +129,7 @@ class Submission:
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         if self.warm_start and self._uid is not None:
-            self._zygote = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, RUNNER_FILES, _scrubbed_environment)
+            self._zygote = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, _scrubbed_environment)
             if self._zygote is not None:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
@@ -144,11 +143,8 @@ class Submission:
                     return
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
         workdir = Path(self._workdir)
-        shutil.copytree(self.path, workdir / "submission", ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        (workdir / "runner").mkdir(mode=0o755)
-        for source in RUNNER_FILES:
-            shutil.copyfile(source, workdir / "runner" / source.name)
-        sandbox.prepare_workdir(workdir, self._uid)
+        sandbox.install_runner(workdir)
+        sandbox.copy_submission(self.path, workdir, self._uid)
         to_child_r, to_child_w = protocol.make_pipe()
         from_child_r, from_child_w = protocol.make_pipe()
         command = sandbox.child_command(
@@ -193,17 +189,16 @@ class Submission:
                     stream.close()
                 except OSError:
                     pass
-        if process is not None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait()
-        if process is not None or forked_from is not None:
+            if process is not None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                process.wait()
             sandbox.kill_user_processes(self._uid)
             sandbox.remove_user_files(self._uid)
         if forked_from is not None:
-            zygote.release(forked_from)
+            zygote.release(forked_from)  # only now: nothing of this child's user is left
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -378,7 +373,6 @@ class Submission:
             self.stop()
             reason = f"exit code {code}" if code is not None else str(error)
             raise StudentCrash(f"the submission's process ended during {what} ({reason})") from None
-
 
     def _exit_code(self) -> int | None:
         """How the child ended, once it has (None if it is still running or unknown)."""

@@ -252,6 +252,26 @@ def protect_answers() -> None:
             os.chmod(path, os.stat(path).st_mode & 0o700)
 
 
+#: The files of the child's side, copied into its folder (it never imports the ``grader`` package).
+RUNNER_FILES = [Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py")]
+
+
+def install_runner(workdir: Path) -> None:
+    """Copy :data:`RUNNER_FILES` into ``workdir/runner``."""
+    (workdir / "runner").mkdir(mode=0o755)
+    for source in RUNNER_FILES:
+        shutil.copyfile(source, workdir / "runner" / source.name)
+
+
+def copy_submission(source: Path, workdir: Path, uid: int | None) -> None:
+    """A fresh copy of the submission folder ``source`` as ``workdir/submission`` (no caches,
+    no hidden files), owned by the child's user."""
+    target = workdir / "submission"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    prepare_workdir(workdir, uid)
+
+
 def prepare_workdir(workdir: Path, uid: int | None) -> None:
     """Let the child's user reach its folder and own its submission copy."""
     if uid is None:

@@ -1,16 +1,16 @@
 """Warm starts: one confined process per grading process that forks a fresh child per submission.
 
 Starting a confined child costs an interpreter, numpy's import and the sandbox's set-up
-(0.07 s, and 0.18 s when the student imports ``scipy.special``). A zygote pays that once: it is
-started confined exactly as a child would be (bubblewrap, or private namespaces with the answers
-hidden) in a fixed folder, the *slot*, imports numpy and the lesson's ``preload`` modules, and then only
-forks. Each forked child confines itself further as a fresh one does (its own System V IPC
+(0.07 s, and 0.18 s when the student imports ``scipy.special``). A zygote pays that once: it
+is started confined exactly as a child would be (bubblewrap, or private namespaces with the
+answers hidden) in a fixed folder, the *slot*, imports numpy and the lesson's ``preload``
+modules, and then only forks. Each forked child confines itself further as a fresh one does (its own System V IPC
 namespace, resource limits, its own unprivileged user, no new privileges) before it imports the
 student's modules from ``slot/submission``, refilled with a fresh copy of each submission.
 
-Nothing of one submission reaches the next: the zygote never runs student code; before the
-slot is refilled every process of the child's user is killed and what it left in the scratch
-folders is removed; the slot's submission folder is replaced. Used only where children run as
+Nothing of one submission reaches the next: the zygote never runs student code; it is handed
+back (:func:`release`) only once every process of the child's user is killed and what it left
+in the scratch folders is removed; the slot's submission folder is then replaced. Used only where children run as
 their own user (the grader is root); ``$GRADER_ZYGOTE=0`` turns warm starts off.
 """
 
@@ -40,16 +40,14 @@ class ZygoteFailed(RuntimeError):
 class Zygote:
     """A warm, confined process that forks children in its slot folder."""
 
-    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment):
-        self.limits = limits
+    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment):
+        self.owner = os.getpid()
         self.busy = False
         self.stored: set[str] = set()
         self.broken = False
         self.slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         (self.slot / "submission").mkdir()
-        (self.slot / "runner").mkdir(mode=0o755)
-        for source in runner_files:
-            shutil.copyfile(source, self.slot / "runner" / source.name)
+        sandbox.install_runner(self.slot)
         os.chmod(self.slot, 0o711)
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = sandbox.zygote_command(self.slot / "runner" / "child.py", self.slot, theirs.fileno(), limits, secrets, preload)
@@ -87,12 +85,7 @@ class Zygote:
     def fork(self, submission: Path, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
         """Refill the slot with ``submission`` and fork a child serving ``modules``; returns
         ``(pid in the zygote's namespace, fd to write to it, fd to read from it)``."""
-        sandbox.kill_user_processes(uid)
-        sandbox.remove_user_files(uid)
-        target = self.slot / "submission"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(submission, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        sandbox.prepare_workdir(self.slot, uid)
+        sandbox.copy_submission(submission, self.slot, uid)
         to_child_r, to_child_w = protocol.make_pipe()
         from_child_r, from_child_w = protocol.make_pipe()
         try:
@@ -163,11 +156,11 @@ def enabled() -> bool:
     return wanted and protections.drop_user and (protections.bubblewrap or protections.namespaces)
 
 
-def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], runner_files: list[Path], environment) -> Zygote | None:
-    """This process's idle zygote for the lesson's ``modules``, ``limits``, ``secrets`` and ``preload``
-    (started on first use, with the
-    environment ``environment(home, limits)``), marked busy; None when warm starts are off or it
-    is in use (the caller then starts a child itself)."""
+def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment) -> Zygote | None:
+    """This thread's idle zygote for the lesson's ``modules``, ``limits``, ``secrets`` and
+    ``preload`` (started on first use, with the environment ``environment(home, limits)``),
+    marked busy; None when warm starts are off or it is in use (the caller then starts a child
+    itself)."""
     if not enabled() or limits.gpu:
         return None
     # Per thread too: the zygote dies with the thread that started it (bubblewrap's
@@ -180,7 +173,7 @@ def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...]
         zygote.close()
         zygote = None
     if zygote is None:
-        zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), runner_files, environment)
+        zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), environment)
     zygote.busy = True
     return zygote
 
@@ -192,7 +185,7 @@ def release(zygote: Zygote) -> None:
 
 @atexit.register
 def _close_all() -> None:
-    for key, zygote in list(_ZYGOTES.items()):
-        if key[4] == os.getpid():
+    for zygote in list(_ZYGOTES.values()):
+        if zygote.owner == os.getpid():
             zygote.close()
     _ZYGOTES.clear()
