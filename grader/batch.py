@@ -4,45 +4,51 @@ A batch is a map of "grade one submission" (:func:`grade_one`) over many; gradin
 submission knows nothing of batches. Workers are started once and reused, so each pays the
 interpreter and import start-up once. With a Dask scheduler the submission folders must be
 reachable at the same paths on every worker (a shared filesystem).
+
+A batch always completes. A fault of the grader (an exception in the grading code, a worker
+process that died) gives that submission a ``grader-error`` result, never a zero: when a
+local worker dies, the submissions not yet graded are retried on a fresh pool, up to
+:data:`POOL_ROUNDS` times while each round grades some.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
 from grader.lessons import get_lesson
-from grader.results import GradingResult, TestResult
+from grader.results import GRADER_ERROR, GradingResult
+
+#: How many pools a local batch may start when workers die.
+POOL_ROUNDS = 3
 
 
 def grade_one(job: tuple) -> dict:
     """Grade one submission ``(lesson_id, folder, call_timeout_s, device, data_dir)``; the
-    COURSE.md object.
-
-    A failure of the grader itself (not of the student's code) becomes a result whose every
-    task is an ``error`` saying so, so that a batch always completes.
-    """
-    from grader.grading import grade_submission
+    COURSE.md object. Never raises: an exception of the grader becomes ``grader-error``."""
+    from grader.grading import NOT_THE_STUDENTS, grade_submission
 
     lesson_id, folder, timeout, device, data_dir = job
     try:
         return grade_submission(lesson_id, folder, call_timeout_s=timeout, device=device, data_dir=data_dir).to_dict()
     except Exception as error:  # noqa: BLE001 - reported in the result, the batch goes on
-        return failed_result(lesson_id, folder, f"grading failed: {type(error).__name__}: {error}").to_dict()
+        return grader_error(job, f"grading failed inside the grader: {type(error).__name__}: {error}; {NOT_THE_STUDENTS}")
 
 
-def failed_result(lesson_id: str, folder: str, message: str) -> GradingResult:
-    """A result with zero on every task of the lesson and ``message`` for each."""
-    lesson = get_lesson(lesson_id)
-    tests = [TestResult(f"{task} could be graded", task, 0.0, points, "error", message) for task, points in lesson.tasks.items()]
-    return GradingResult(lesson_id, str(folder), None, tests)
+def grader_error(job: tuple, message: str) -> dict:
+    """The ``grader-error`` object of ``job`` with ``message``."""
+    return GradingResult.grader_error(job[0], str(job[1]), message).to_dict()
 
 
 def outcome(result: GradingResult) -> str:
-    """``passed`` (full marks), ``errored`` (some check errored or timed out) or ``failed``."""
+    """``passed`` (full marks), ``errored`` (some check errored or timed out), ``failed``, or
+    ``grader-error`` (not graded: the grader failed)."""
+    if not result.graded:
+        return GRADER_ERROR
     if result.score == result.max_score:
         return "passed"
     return "errored" if any(test.status in ("error", "timeout") for test in result.tests) else "failed"
@@ -75,14 +81,7 @@ def grade_many(
         on_result(index, results[index])
 
     if scheduler:
-        from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
-
-        with Client(scheduler) as client:
-            futures = client.map(grade_one, jobs, pure=False)
-            index_of = {future.key: i for i, future in enumerate(futures)}
-            for future in dask_completed(futures):
-                arrived(index_of[future.key], future.result())
+        _grade_on_dask(scheduler, jobs, arrived)
     else:
         default = 1 if get_lesson(lesson_id).is_model else os.cpu_count() or 1
         workers = max(1, min(workers or default, len(jobs)))
@@ -90,10 +89,48 @@ def grade_many(
             for index, job in enumerate(jobs):
                 arrived(index, grade_one(job))
         else:
-            from grader.runner.sandbox import adopt, detect
-
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
-                futures = {pool.submit(grade_one, job): i for i, job in enumerate(jobs)}
-                for future in as_completed(futures):
-                    arrived(futures[future], future.result())
+            _grade_on_pool(jobs, workers, arrived)
     return [result for result in results if result is not None]
+
+
+def _grade_on_dask(scheduler: str, jobs: list[tuple], arrived: Callable[[int, dict], None]) -> None:
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = client.map(grade_one, jobs, pure=False)
+        index_of = {future.key: i for i, future in enumerate(futures)}
+        for future in dask_completed(futures):
+            index = index_of[future.key]
+            try:
+                data = future.result()
+            except Exception as error:  # noqa: BLE001 - a worker lost or killed: the grader's fault
+                data = grader_error(jobs[index], f"the Dask worker grading it failed ({type(error).__name__}: {error}); grade it again")
+            arrived(index, data)
+
+
+def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict], None]) -> None:
+    from grader.runner.sandbox import adopt, detect
+
+    pending = dict(enumerate(jobs))
+    broken: BaseException | None = None
+    for _ in range(POOL_ROUNDS):
+        graded, broken = 0, None
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
+            futures = {pool.submit(grade_one, job): index for index, job in pending.items()}
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    data = future.result()
+                except BrokenProcessPool as error:
+                    broken = error
+                    continue
+                except Exception as error:  # noqa: BLE001 - the result could not come back
+                    data = grader_error(jobs[index], f"the grading worker could not return its result ({type(error).__name__}: {error}); grade it again")
+                del pending[index]
+                graded += 1
+                arrived(index, data)
+        if not pending or broken is None or graded == 0:
+            break
+    for index, job in pending.items():
+        arrived(index, grader_error(job, f"the grading worker process died before this submission was graded ({broken}); grade it again"))

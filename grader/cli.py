@@ -17,6 +17,10 @@ from grader import __version__
 from grader.lessons import LESSONS, UnknownLesson, get_lesson
 
 USAGE_EXIT = 2
+#: ``grade autograde``: some submissions were not graded because the grader failed.
+GRADER_ERROR_EXIT = 3
+#: ``grade autograde`` prints at most this many lines about entries the intake left out.
+MAX_REFUSED_LINES = 20
 
 
 class GradeUsageError(click.UsageError):
@@ -64,6 +68,19 @@ def _existing_folder(path: str) -> Path:
     if not folder.is_dir():
         raise GradeUsageError(f"'{path}' is a file; give the folder that holds it")
     return folder
+
+
+def _existing_submission(path: str) -> Path:
+    """A submission given on the command line: a folder or an archive (a link given here is the
+    instructor's and is resolved; links inside a submission are never followed)."""
+    from grader.intake import ARCHIVE_SUFFIXES
+
+    submission = Path(path)
+    if not submission.exists():
+        raise GradeUsageError(f"path '{path}' does not exist")
+    if not submission.is_dir() and not submission.name.endswith(ARCHIVE_SUFFIXES):
+        raise GradeUsageError(f"'{path}' is neither a folder nor a {', '.join(ARCHIVE_SUFFIXES)} archive")
+    return submission.resolve() if submission.is_symlink() else submission
 
 
 def _instructor_only(what: str) -> None:
@@ -178,6 +195,8 @@ def submit(lesson, path, student, course_dir, exchange_root, course_id):
     Checks the folder, runs the public checks, then delivers it even when some fail (after
     saying so) and prints a receipt. An earlier submission is never overwritten.
     """
+    from rich.text import Text
+
     from grader import report
     from grader.checking import check_submission
     from grader.exchange import SubmissionError, check_folder
@@ -186,16 +205,18 @@ def submit(lesson, path, student, course_dir, exchange_root, course_id):
     settings = _settings(course_dir, exchange_root, course_id)
     folder = _existing_folder(path or (lesson.id if Path(lesson.id).is_dir() else "."))
     try:
-        check_folder(lesson, folder)
+        files = check_folder(lesson, folder)
     except SubmissionError as error:
         raise GradeUsageError(str(error)) from None
     out = report.console()
+    for refusal in files.refused:
+        out.print(Text(f"left out: {refusal.message}"), style="yellow")
     result = check_submission(lesson.id, folder)
     out.print(report.submit_summary(result))
     with tempfile.TemporaryDirectory() as scratch:
         extra = _lesson_notebook_file(lesson, Path(scratch))
         try:
-            receipt = deliver(lesson, folder, student, settings, extra_files=extra)
+            receipt = deliver(lesson, files, student, settings, extra_files=extra)
         except SubmissionError as error:
             raise GradeUsageError(str(error)) from None
     out.print(f"Submitted {lesson.id} for {student} at {receipt.timestamp}")
@@ -250,26 +271,40 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
     checks of LESSON.
 
-    Student code runs in an isolated child process. With --course, every collected submission
+    A submission is a folder, or a .zip or .tar.gz archive; only its regular files are graded
+    (links and special files are refused, and named in the result). Student code runs in an
+    isolated child process. With --course, every collected submission
     (submitted/STUDENT/LESSON) is graded and its task scores written into nbgrader's gradebook.
-    Exit code 0 whenever grading completed, whatever the scores.
+    Exit code 0 when every submission was graded, whatever the scores; 3 when the grader itself
+    failed on some (listed at the end; nothing is recorded for them).
     """
+    from rich.text import Text
+
     from grader import feedback, report, results
     from grader.batch import grade_many
+
+    from grader.grading import data_problem
+    from grader.results import GradingResult
 
     _instructor_only("autograde")
     if not paths and not course_dir:
         raise GradeUsageError("give submission folders, or --course DIR")
-    folders = [_existing_folder(path) for path in paths]
-    if lesson.is_model:
-        _require_data(lesson, data_dir)
+    folders = [_existing_submission(path) for path in paths]
     from grader.runner.sandbox import detect
 
     for line in detect().missing():
         click.echo(f"grade: note: protection off: {line}", err=True)
     out = report.console(stderr=json_out == "-")
+    problem = data_problem(lesson, data_dir)  # found before any submission is graded
+    if problem:
+        click.echo(f"grade: error: {problem}", err=True)
 
     def grade_all(targets, on_result=lambda index, result: None):
+        if problem:
+            failed = [GradingResult.grader_error(lesson.id, str(target), f"{problem}; then grade again") for target in targets]
+            for index, result in enumerate(failed):
+                on_result(index, result)
+            return failed
         with report.BatchProgress(out, len(targets)) as progress:
 
             def arrived(index, result):
@@ -289,6 +324,11 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
         except LookupError as error:
             raise GradeUsageError(str(error)) from None
     out.print(report.scores_table(graded))
+    refused = [line for result in graded for line in report.refused_lines(result)]
+    for line in refused[:MAX_REFUSED_LINES]:
+        out.print(Text(line, style="yellow"))
+    if len(refused) > MAX_REFUSED_LINES:
+        out.print(f"... and {len(refused) - MAX_REFUSED_LINES} more entries left out (each result's \"refused\" lists them)")
     if details:
         for result in graded:
             out.print(report.task_breakdown_table(result))
@@ -296,12 +336,22 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
         feedback.write_feedback(graded, Path(feedback_dir))
     if csv_out:
         feedback.write_csv(graded, Path(csv_out))
-    if gradescope_out and graded:
-        feedback.write_gradescope(graded, Path(gradescope_out))
+    scored = [result for result in graded if result.graded]
+    if gradescope_out and scored:
+        feedback.write_gradescope(scored, Path(gradescope_out))
     if json_out == "-":
         click.echo(results.dumps(graded))
     elif json_out:
         Path(json_out).write_text(results.dumps(graded) + "\n")
+    failures = [result for result in graded if not result.graded]
+    if failures:
+        out.print(report.grader_errors_table(failures))
+        click.echo(
+            f"grade: {len(failures)} of {len(graded)} submission(s) were not graded because the grader failed (no score was recorded for them); "
+            "fix the cause and grade them again" + (" (a re-run of --course grades them)" if course_dir else ""),
+            err=True,
+        )
+        sys.exit(GRADER_ERROR_EXIT)
 
 
 @main.command()
@@ -345,17 +395,6 @@ def validate(lessons, data_dir):
             out.print(f"[red]✗[/] {problem}")
         sys.exit(1)
     out.print("[green]✓ course is valid[/]")
-
-
-def _require_data(lesson, data_dir) -> None:
-    """Stop with the fix in words when a model lesson's data set is missing or corrupt."""
-    from grader.data.store import DataError
-    from grader.models import require_lesson_data
-
-    try:
-        require_lesson_data(lesson.model, data_dir)
-    except DataError as error:
-        raise GradeUsageError(f"{lesson.id} needs its data set: {error}") from None
 
 
 @main.group()

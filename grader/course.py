@@ -9,7 +9,8 @@ that task's points). ``nbgrader generate_assignment``, ``collect``, ``autograde`
 the isolated runner and writes each task's score into nbgrader's gradebook under the same
 notebook and cell names, so ``nbgrader export`` lists the same scores whichever way the batch
 ran. Each submission is committed on its own: re-running is idempotent, and a batch stopped
-half way resumes by running it again.
+half way resumes by running it again. A ``grader-error`` result is never written: the
+gradebook keeps what it had, and the next run grades that submission again.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ class Collected:
 
     @property
     def timestamp(self) -> str | None:
-        stamp = self.folder / "timestamp.txt"
-        return stamp.read_text().strip() if stamp.is_file() else None
+        from grader.intake import read_small_file
+
+        stamp = read_small_file(self.folder, "timestamp.txt", max_bytes=256)  # the student's file: never through a link
+        return stamp.decode("utf-8", "replace").strip() if stamp is not None else None
 
 
 def exchange_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
@@ -147,6 +150,9 @@ def autograde_course(
     def record(index: int, result: GradingResult) -> None:
         submission = submissions[index]
         result.student = submission.student
+        if not result.graded:  # the grader's failure is no score: the next run grades it
+            progress(f"{submission.student}: grader-error: {result.message}")
+            return
         if latest[submission.student] is submission:
             write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
         progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")

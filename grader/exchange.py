@@ -25,12 +25,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__
+from grader.intake import DEFAULT_LIMITS, IntakeLimits, SubmissionFiles, read_small_file, read_submission
 from grader.lessons import Lesson
 
 DEFAULT_EXCHANGE = "/usr/local/share/nbgrader/exchange"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
-MAX_SUBMISSION_BYTES = 10 * 1024 * 1024
-SKIPPED = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
 
 
 class SubmissionError(ValueError):
@@ -83,31 +82,28 @@ def load_settings(course_dir: str | Path | None = None, exchange_root: str | Non
     return Settings(Path(str(root)), str(course))
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(
-        path for path in folder.rglob("*")
-        if path.is_file() and not path.is_symlink() and not any(part in SKIPPED or part.startswith(".") for part in path.relative_to(folder).parts)
-    )  # fmt: skip
-
-
-def check_folder(lesson: Lesson, folder: Path, max_bytes: int = MAX_SUBMISSION_BYTES) -> list[Path]:
-    """The files to submit; raises :class:`SubmissionError` when the lesson's files are missing,
-    a Python file does not compile, or the folder is too large."""
+def check_folder(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT_LIMITS) -> SubmissionFiles:
+    """The files to submit, read by the intake's rules (:mod:`grader.intake`: regular files
+    only, never through a link; what it leaves out is in ``refused``). Raises
+    :class:`SubmissionError` when a lesson's file is missing or refused, or a Python file does
+    not compile."""
+    folder = Path(folder)
     if not folder.is_dir():
         raise SubmissionError(f"folder '{folder}' does not exist")
-    missing = [f"{module}.py" for module in lesson.modules if not (folder / f"{module}.py").is_file()]
-    if missing:
-        raise SubmissionError(f"{folder} has no {', '.join(missing)}: submit the folder that holds your work")
-    files = _files(folder)
-    size = sum(path.stat().st_size for path in files)
-    if size > max_bytes:
-        raise SubmissionError(f"{folder} holds {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB (remove data or outputs)")
-    for path in files:
-        if path.suffix == ".py":
+    files = read_submission(folder, first=tuple(f"{module}.py" for module in lesson.modules), limits=limits)
+    for module in lesson.modules:
+        name = f"{module}.py"
+        if name not in files.files:
+            refusal = files.refusal_of(name)
+            if refusal is not None:
+                raise SubmissionError(f"{refusal.message}; submit {name} itself")
+            raise SubmissionError(f"{folder} has no {name}: submit the folder that holds your work")
+    for relative, content in files.files.items():
+        if relative.endswith(".py"):
             try:
-                compile(path.read_bytes(), str(path.relative_to(folder)), "exec")
+                compile(content, relative, "exec")
             except SyntaxError as error:
-                raise SubmissionError(f"{path.relative_to(folder)}, line {error.lineno}: {error.msg}; fix it before submitting") from None
+                raise SubmissionError(f"{relative}, line {error.lineno}: {error.msg}; fix it before submitting") from None
     return files
 
 
@@ -116,11 +112,11 @@ def _check_student(student: str) -> None:
         raise SubmissionError(f"student id {student!r} is not allowed (no '+', '*', '/', and not starting with '.')")
 
 
-def submit(lesson: Lesson, folder: str | Path, student: str, settings: Settings, *, extra_files: dict[str, Path] | None = None) -> Receipt:
-    """Deliver ``folder`` as ``student``'s submission of ``lesson``; never overwrites one."""
+def submit(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, settings: Settings, *, extra_files: dict[str, Path] | None = None) -> Receipt:
+    """Deliver ``folder`` (or its files as :func:`check_folder` read them) as ``student``'s
+    submission of ``lesson``; never overwrites one."""
     _check_student(student)
-    folder = Path(folder)
-    files = check_folder(lesson, folder)
+    files = folder if isinstance(folder, SubmissionFiles) else check_folder(lesson, Path(folder))
     if not settings.inbound.is_dir():
         raise SubmissionError(f"the exchange has no inbound folder {settings.inbound}: is the course id right? (ask your instructor)")
     moment = datetime.now(timezone.utc)
@@ -128,15 +124,9 @@ def submit(lesson: Lesson, folder: str | Path, student: str, settings: Settings,
     random_part = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
     name = f"{student}+{lesson.id}+{timestamp}+{random_part}"
     staging = settings.inbound / f".{student}-{random_part}.partial"
-    staging.mkdir(mode=0o700)
     try:
-        manifest_files = {}
-        for path in files:
-            relative = path.relative_to(folder)
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            manifest_files[str(relative)] = hashlib.sha256(target.read_bytes()).hexdigest()
+        files.write_to(staging, mode=0o700)
+        manifest_files = {relative: hashlib.sha256(content).hexdigest() for relative, content in files.files.items()}
         for relative, source in (extra_files or {}).items():
             if relative not in manifest_files:
                 shutil.copyfile(source, staging / relative)
@@ -181,7 +171,7 @@ def list_submissions(settings: Settings, student: str | None = None, lesson: str
         who, what, when = parts[0], parts[1], parts[2]
         if (student and who != student) or (lesson and what != lesson):
             continue
-        manifest = path / "manifest.json"
-        digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
+        manifest = read_small_file(path, "manifest.json", max_bytes=1 << 20)  # the student's folder: never through a link
+        digest = hashlib.sha256(manifest).hexdigest() if manifest is not None else None
         records.append(SubmissionRecord(path.name, who, what, when, digest))
     return sorted(records, key=lambda record: record.timestamp)

@@ -51,10 +51,40 @@ def model_section(details: dict, curves_file: str | None = None) -> str:
     return "".join(parts)
 
 
+#: What a student reads when the grader failed on their submission (the grader's own message,
+#: which may name its internals, is for the instructor).
+NOT_GRADED_FOR_STUDENT = (
+    "Your submission could not be graded because the grader itself failed. This is not your fault and "
+    "costs you nothing: it will be graded again once the problem is fixed."
+)
+
+
+def _page(title: str, body: str) -> str:
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>\n"
+
+
+def _refused_section(result: GradingResult) -> str:
+    if not result.refused:
+        return ""
+    items = "".join(f"<li>{html.escape(entry['message'])}</li>" for entry in result.refused)
+    return f"<h2>Left out of your submission</h2><p>Only regular files are graded; these entries were not:</p><ul>{items}</ul>"
+
+
+def student_view(result: GradingResult) -> GradingResult:
+    """``result`` as a student may read it: a grader error's message is replaced by
+    :data:`NOT_GRADED_FOR_STUDENT`."""
+    if result.graded:
+        return result
+    return GradingResult.grader_error(result.lesson, result.submission, NOT_GRADED_FOR_STUDENT, result.student)
+
+
 def html_report(result: GradingResult, curves_file: str | None = None) -> str:
     """A self-contained HTML page: the total, then per task its score and each check's status
     and message; for a model lesson also its accuracy, confusion matrix and training curves
-    (``curves_file``: the PNG beside the page)."""
+    (``curves_file``: the PNG beside the page). What the intake left out is listed first."""
+    who = html.escape(result.student or result.submission)
+    if not result.graded:
+        return _page(f"{result.lesson}: {who}", f"<h1>{html.escape(result.lesson)}: not graded yet</h1><p>{who}</p><p>{html.escape(NOT_GRADED_FOR_STUDENT)}</p>")
     rows = []
     for test in result.tests:
         rows.append(
@@ -65,13 +95,12 @@ def html_report(result: GradingResult, curves_file: str | None = None) -> str:
     tasks = "".join(
         f"<tr><td>{html.escape(task)}</td><td>{score:g} / {max_score:g}</td></tr>" for task, (score, max_score) in result.task_scores().items()
     )
-    who = html.escape(result.student or result.submission)
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(result.lesson)}: {who}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(result.lesson)}: {result.score:g} / {result.max_score:g}</h1>"
-        f"<p>{who}</p><h2>Tasks</h2><table><tr><th>task</th><th>score</th></tr>{tasks}</table>"
+    return _page(
+        f"{result.lesson}: {result.student or result.submission}",
+        f"<h1>{html.escape(result.lesson)}: {result.score:g} / {result.max_score:g}</h1>"
+        f"<p>{who}</p>{_refused_section(result)}<h2>Tasks</h2><table><tr><th>task</th><th>score</th></tr>{tasks}</table>"
         f"<h2>Checks</h2><table><tr><th>task</th><th>check</th><th>status</th><th>points</th><th>message</th></tr>"
-        f"{''.join(rows)}</table>{model_section(result.details, curves_file) if result.details else ''}</body></html>\n"
+        f"{''.join(rows)}</table>{model_section(result.details, curves_file) if result.details else ''}",
     )
 
 
@@ -92,13 +121,15 @@ def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
 
             curves = training_curves_png(result.details["history"], target / "training_curves.png", f"{result.lesson}: training").name
         (target / "feedback.html").write_text(html_report(result, curves))
-        (target / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        (target / "result.json").write_text(json.dumps(student_view(result).to_dict(), indent=2) + "\n")
         written.append(target)
     return written
 
 
 def write_csv(results: list[GradingResult], path: Path) -> None:
-    """One row per submission: lesson, student, submission, score, max_score, then each task."""
+    """One row per graded submission: lesson, student, submission, score, max_score, then each
+    task (a grader error is no score: it has no row)."""
+    results = [result for result in results if result.graded]
     tasks = list(dict.fromkeys(task for result in results for task in result.task_scores()))
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -112,7 +143,7 @@ def gradescope_results(result: GradingResult, *, visibility: str = "visible") ->
     """Gradescope's ``results.json`` for one submission: one test per check."""
     return {
         "score": result.score,
-        "output": f"{result.lesson}: {result.score:g} / {result.max_score:g}",
+        "output": "\n".join([f"{result.lesson}: {result.score:g} / {result.max_score:g}", *(f"left out: {entry['message']}" for entry in result.refused)]),
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": [
@@ -132,7 +163,11 @@ def gradescope_results(result: GradingResult, *, visibility: str = "visible") ->
 
 
 def write_gradescope(results: list[GradingResult], path: Path) -> list[Path]:
-    """One result: ``path`` is the results.json; several: ``path`` is a folder of them."""
+    """One result: ``path`` is the results.json; several: ``path`` is a folder of them.
+    A grader error is no score: no file is written for it."""
+    results = [result for result in results if result.graded]
+    if not results:
+        return []
     path = Path(path)
     if len(results) == 1:
         path.write_text(json.dumps(gradescope_results(results[0]), indent=2) + "\n")

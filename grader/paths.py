@@ -26,6 +26,33 @@ def reference_dir(lesson_id: str) -> Path:
     return course_root() / "reference" / lesson_id
 
 
+def reference_file(lesson_id: str, module: str) -> Path:
+    """The reference of ``module`` for ``lesson_id``: ``reference/<lesson>/<module>.py``, or,
+    for a module the lesson takes from the lesson that teaches it (the optimizers lesson's
+    ``backprop``), that lesson's: one copy of each solution, and no links in a submission."""
+    own = reference_dir(lesson_id) / f"{module}.py"
+    if own.is_file():
+        return own
+    from grader.lessons import LESSONS
+
+    home = next((lesson for lesson in LESSONS.values() if lesson.module == module), None)
+    return reference_dir(home.id) / f"{module}.py" if home is not None else own
+
+
+def reference_submission(lesson_id: str):
+    """The reference solution of ``lesson_id`` as a submission (a
+    :class:`grader.intake.SubmissionFiles`): its folder's files and the modules it takes
+    from earlier lessons (see :func:`reference_file`)."""
+    from grader.intake import read_submission
+    from grader.lessons import get_lesson
+
+    lesson = get_lesson(lesson_id)
+    files = read_submission(reference_dir(lesson_id), first=(lesson.filename,))
+    for module in lesson.extra_modules:
+        files.files.setdefault(f"{module}.py", reference_file(lesson_id, module).read_bytes())
+    return files
+
+
 def assignments_root() -> Path:
     """The generated ``assignments/`` (packaged copy first, for the student distribution)."""
     packaged = PACKAGE_DIR / "_course" / "assignments"
@@ -48,11 +75,11 @@ def has_hidden_suites() -> bool:
 
 
 def load_reference(lesson_id: str, module: str):
-    """Import ``reference/<lesson>/<module>.py`` under a private name (cached)."""
+    """Import the reference of ``module`` (:func:`reference_file`) under a private name (cached)."""
     name = f"_grader_reference_{lesson_id}_{module}"
     if name in sys.modules:
         return sys.modules[name]
-    path = reference_dir(lesson_id) / f"{module}.py"
+    path = reference_file(lesson_id, module)
     if not path.is_file():
         raise FileNotFoundError(f"reference solution {path} is missing (is this the student distribution?)")
     spec = importlib.util.spec_from_file_location(name, path)

@@ -101,6 +101,22 @@ def _describe_exception(excinfo) -> str:
     return f"{type(excinfo.value).__name__}: {excinfo.value}{where}"
 
 
+def _is_students(error: BaseException) -> bool:
+    """Whether an exception in a hidden check is the submission's doing: an error, timeout or
+    crash of the student's code (from the child), or a failed check of its results. Anything
+    else raised by a hidden check is a fault of the grader."""
+    from grader.runner.proxy import StudentError
+
+    return isinstance(error, (StudentError, AssertionError, pytest.fail.Exception))
+
+
+def _grader_fault(excinfo) -> str:
+    """``Type: message (file, line)`` of a grader's own exception, at its innermost frame."""
+    entry = excinfo.traceback[-1] if excinfo.traceback else None
+    where = f" ({Path(str(entry.path)).name}, line {entry.lineno + 1})" if entry is not None else ""
+    return f"{type(excinfo.value).__name__}: {excinfo.value}{where}"
+
+
 def _status_of(excinfo) -> str:
     from grader.runner.proxy import StudentError, StudentTimeout
 
@@ -151,6 +167,10 @@ class ResultCollector:
         self.tasks: dict[str, str] = {}
         self._submission = None
         self._reported: set[str] = set()
+        #: The submission's files as the intake read them (set by the caller that read them).
+        self.files = None
+        #: Hidden checks that failed through the grader's own fault (``title: what happened``).
+        self.grader_faults: list[str] = []
 
     # -- collection: tasks and points ------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -188,7 +208,7 @@ class ResultCollector:
                 limits = child_limits(gpu=self.device != "cpu" and bool(gpu_devices()))
                 secrets = (str(data_dir(self.data_dir)),)
             self._submission = Submission(
-                self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets,
+                self.files or self.submission_path, self._lesson.modules, self.call_timeout_s, limits=limits, handles=self._lesson.handles, secrets=secrets,
                 warm_start=not self._lesson.is_model, preload=self._lesson.preload,
             )
         return self._submission
@@ -282,6 +302,8 @@ class ResultCollector:
             status, message = "error", f"check skipped: {report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr}"
         else:
             status, message = _status_of(call.excinfo), _message_of(call.excinfo, self.tasks[item.nodeid])
+            if self.isolate and not _is_students(call.excinfo.value):
+                self.grader_faults.append(f"{test_title(item)}: {_grader_fault(call.excinfo)}")
         return TestResult(
             name=test_title(item),
             task=self.tasks[item.nodeid],

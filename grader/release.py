@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.lessons import LESSONS, Lesson
-from grader.paths import PACKAGE_DIR, assignments_root, course_root, reference_dir
+from grader.paths import PACKAGE_DIR, assignments_root, course_root, reference_dir, reference_file
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -113,7 +113,8 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
         ),
     }
     for module in lesson.extra_modules:
-        files[f"{module}.py"] = strip_solutions((source_dir / f"{module}.py").read_text(), str(source_dir / f"{module}.py"))
+        source = reference_file(lesson.id, module)
+        files[f"{module}.py"] = strip_solutions(source.read_text(), str(source))
     if BEGIN in files[checks] or END in files[checks]:
         raise ReleaseError(f"{checks} of '{lesson.id}' must not contain solution markers")
     return files

@@ -67,12 +67,36 @@ def scores_table(results: list[GradingResult]) -> Table:
     for result in results:
         counts = result.counts()
         who = [Text(result.student or "")] if with_students else []
+        if not result.graded:
+            table.add_row(*who, Text(result.submission), Text("grader-error", style="bold red"), "", *("" for _ in STATUS_STYLE))
+            continue
         table.add_row(*who, Text(result.submission), f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
     return table
 
 
+def grader_errors_table(results: list[GradingResult]) -> Table:
+    """The submissions that were not graded because the grader failed, with what failed."""
+    table = Table(title=Text("Not graded: the grader failed (nothing was recorded for these)", style="bold red"))
+    table.add_column("student")
+    table.add_column("submission")
+    table.add_column("what failed", overflow="fold")
+    for result in results:
+        table.add_row(Text(result.student or ""), Text(result.submission), Text(result.message))
+    return table
+
+
+def refused_lines(result: GradingResult) -> list[str]:
+    """One line per entry of the submission that the intake left out."""
+    return [f"left out of {result.submission}: {entry['message']}" for entry in result.refused]
+
+
 def task_breakdown_table(result: GradingResult) -> Table:
     """Per-task scores of one submission, with the first message of each task that lost points."""
+    if not result.graded:
+        table = Table(title=Text(f"{result.submission}: grader-error (not graded)"))
+        table.add_column("what failed", overflow="fold")
+        table.add_row(Text(result.message))
+        return table
     table = Table(title=Text(f"{result.submission}: {result.score:g} / {result.max_score:g}"))
     table.add_column("task")
     table.add_column("score", justify="right")
@@ -116,7 +140,7 @@ class BatchProgress:
     """A progress bar for a batch, with a live count of passed, failed and errored submissions."""
 
     def __init__(self, console: Console, total: int):
-        self.counts = {"passed": 0, "failed": 0, "errored": 0}
+        self.counts = {"passed": 0, "failed": 0, "errored": 0, "grader-error": 0}
         self.progress = Progress(
             TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
             console=console, transient=True, disable=total < 2,
@@ -124,7 +148,8 @@ class BatchProgress:
         self.task = self.progress.add_task("grading", total=total, counts=self._counts())
 
     def _counts(self) -> str:
-        return "[green]{passed} passed[/] [red]{failed} failed[/] [magenta]{errored} errored[/]".format(**self.counts)
+        text = "[green]{passed} passed[/] [red]{failed} failed[/] [magenta]{errored} errored[/]".format(**self.counts)
+        return text + (f" [bold red]{self.counts['grader-error']} not graded (grader error)[/]" if self.counts["grader-error"] else "")
 
     def advance(self, result: GradingResult) -> None:
         from grader.batch import outcome

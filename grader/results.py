@@ -6,6 +6,9 @@ import json
 from dataclasses import asdict, dataclass, field
 
 STATUSES = ("passed", "failed", "error", "timeout")
+#: A result's own status: the submission was graded, or the grader itself failed (no score).
+GRADED = "graded"
+GRADER_ERROR = "grader-error"
 
 
 @dataclass
@@ -30,8 +33,12 @@ class TestResult:
 class GradingResult:
     """Every check of one submission of one lesson.
 
-    ``details``: what a model lesson measured beyond the checks (accuracy, confusion matrix,
-    training curves, budget); written to JSON as ``"details"`` only when there is any.
+    ``status``: :data:`GRADED`, or :data:`GRADER_ERROR` when the grader itself failed; then
+    ``message`` says what failed and what to do, there are no tests, and the result is no
+    score (no sink may record it as one). ``refused``: the submission's entries that the intake
+    left out (``{"path", "message"}`` each; see :mod:`grader.intake`), written only when there
+    are any. ``details``: what a model lesson measured beyond the checks (accuracy, confusion
+    matrix, training curves, budget), written to JSON as ``"details"`` only when there is any.
     """
 
     lesson: str
@@ -39,6 +46,19 @@ class GradingResult:
     student: str | None = None
     tests: list[TestResult] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    status: str = GRADED
+    message: str = ""
+    refused: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def grader_error(cls, lesson: str, submission: str, message: str, student: str | None = None) -> GradingResult:
+        """The result of a grading that the grader itself could not complete."""
+        return cls(lesson, str(submission), student, status=GRADER_ERROR, message=message)
+
+    @property
+    def graded(self) -> bool:
+        """Whether this is a score (not a grader error)."""
+        return self.status == GRADED
 
     @property
     def score(self) -> float:
@@ -72,10 +92,15 @@ class GradingResult:
             "lesson": self.lesson,
             "submission": self.submission,
             "student": self.student,
-            "score": self.score,
-            "max_score": self.max_score,
+            "status": self.status,
+            "score": self.score if self.graded else None,
+            "max_score": self.max_score if self.graded else None,
             "tests": [asdict(test) for test in self.tests],
         }
+        if not self.graded:
+            data["message"] = self.message
+        if self.refused:
+            data["refused"] = [dict(entry) for entry in self.refused]
         if self.details:
             data["details"] = self.details
         return data
@@ -89,6 +114,9 @@ class GradingResult:
             student=data.get("student"),
             tests=[TestResult(**test) for test in data["tests"]],
             details=dict(data.get("details") or {}),
+            status=data.get("status", GRADED),
+            message=data.get("message", ""),
+            refused=[dict(entry) for entry in data.get("refused") or []],
         )
 
 

@@ -14,7 +14,7 @@ from grader.data.store import DataError
 from grader.grading import grade_submission
 from grader.lessons import LESSONS, Lesson, get_lesson
 from grader.models import require_lesson_data
-from grader.paths import assignment_dir, reference_dir
+from grader.paths import assignment_dir, reference_submission
 from grader.release import out_of_date
 
 
@@ -40,7 +40,7 @@ def validate_course(
             except DataError as error:
                 problems.append(f"{lesson.id}: not validated: {error}")
                 continue
-        full = grade_submission(lesson.id, reference_dir(lesson.id), data_dir=data_dir)
+        full = grade_submission(lesson.id, reference_submission(lesson.id), data_dir=data_dir)
         progress(f"{lesson.id}: reference {full.score:g} / {full.max_score:g}")
         if full.score != full.max_score or full.max_score != lesson.max_score:
             lost = [f"{t.name}: {t.message}" for t in full.tests if t.status != "passed"][:3]

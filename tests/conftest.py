@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from grader.lessons import get_lesson
-from grader.paths import reference_dir
+from grader.paths import reference_dir, reference_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def make_submission(tmp_path: Path, lesson_id: str, edit=None, name: str = "subm
     source = (reference_dir(lesson_id) / lesson.filename).read_text()
     (folder / lesson.filename).write_text(edit(source) if edit else source)
     for module in lesson.extra_modules:
-        (folder / f"{module}.py").write_text((reference_dir(lesson_id) / f"{module}.py").read_text())
+        (folder / f"{module}.py").write_text(reference_file(lesson_id, module).read_text())
     return folder
 
 

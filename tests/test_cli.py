@@ -84,5 +84,6 @@ def test_autograde_json_to_stdout_reference_and_stub():
     assert graded[0]["score"] == graded[0]["max_score"] == LESSONS["tensors"].max_score
     assert graded[1]["score"] == 0
     assert {t["status"] for t in graded[1]["tests"]} <= {"failed", "error"}
-    assert set(graded[0]) == {"lesson", "submission", "student", "score", "max_score", "tests"}
+    assert set(graded[0]) == {"lesson", "submission", "student", "status", "score", "max_score", "tests"}
+    assert graded[0]["status"] == "graded"
     assert set(graded[0]["tests"][0]) == {"name", "task", "score", "max_score", "status", "message"}

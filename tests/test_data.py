@@ -62,7 +62,7 @@ def test_a_corrupt_file_is_named_and_never_loaded(store, tmp_path):
     import_files(load_manifest("fashion_mnist"), SHARED / "fashion-mnist" / "raw", root)
     damaged = root / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz"
     damaged.write_bytes(damaged.read_bytes()[:-10])
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz is corrupt"):
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz fails its checksum"):
         load_fashion_mnist(root)
 
 

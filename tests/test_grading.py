@@ -10,14 +10,14 @@ from conftest import REPO
 from grader.cli import main
 from grader.grading import grade_submission
 from grader.lessons import LESSONS
-from grader.paths import assignment_dir, reference_dir
+from grader.paths import assignment_dir, reference_dir, reference_submission
 
 NUMPY_LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 
 
 @pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)
 def test_reference_full_marks_and_every_task_covered(lesson_id):
-    result = grade_submission(lesson_id, reference_dir(lesson_id))
+    result = grade_submission(lesson_id, reference_submission(lesson_id))
     problems = [f"{t.name}: {t.message}" for t in result.tests if t.status != "passed"]
     assert problems == []
     assert result.score == result.max_score == LESSONS[lesson_id].max_score

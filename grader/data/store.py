@@ -146,9 +146,15 @@ def require(dataset: Dataset, root: Path) -> dict[str, Path]:
     found = {}
     for item in status(dataset, root):
         if item.path is None:
-            raise DataError(f"{dataset.name}: {item.entry.name} is missing from {root / dataset.name} (grade data fetch {dataset.name}, or grade data import {dataset.name} PATH)")
+            raise DataError(
+                f"data set {dataset.name}: {item.entry.name} is missing from {root / dataset.name}; "
+                f"run `grade data fetch {dataset.name}` or `grade data import {dataset.name} PATH`"
+            )
         if not item.verified:
-            raise DataError(f"{dataset.name}: {item.path} is corrupt or incomplete (checksum mismatch); fetch or import it again")
+            raise DataError(
+                f"data set {dataset.name}: {item.path.name} fails its checksum (corrupt or truncated); "
+                f"run `grade data import {dataset.name} PATH` or `grade data fetch {dataset.name}`"
+            )
         found[item.entry.name] = item.path
     return found
 

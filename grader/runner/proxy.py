@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.intake import SubmissionFiles, read_submission
 from grader.runner import protocol, sandbox, zygote
 
 DEFAULT_CALL_TIMEOUT_S = 10.0
@@ -78,15 +79,17 @@ def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
 
 
 class Submission:
-    """A student's submission folder, loaded in a child process and called through a proxy.
+    """A student's submission, loaded in a child process and called through a proxy.
 
-    ``modules`` are the module names (file stems) the lesson's student writes; ``secrets``
+    ``path``: the submission (a folder or an archive, read by :func:`grader.intake.read_submission`),
+    or its files as already read (:class:`grader.intake.SubmissionFiles`); only those files reach
+    the child, written afresh for every child it starts. ``modules`` are the module names (file stems) the lesson's student writes; ``secrets``
     are paths the child must not read besides the answers (a data directory with test labels).
     """
 
     def __init__(
         self,
-        path: Path,
+        path: Path | SubmissionFiles,
         modules: list[str],
         call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
         limits: sandbox.Limits | None = None,
@@ -95,7 +98,8 @@ class Submission:
         warm_start: bool = True,
         preload: tuple[str, ...] = (),
     ):
-        self.path = Path(path)
+        self.files = path if isinstance(path, SubmissionFiles) else read_submission(path, first=tuple(f"{m}.py" for m in modules))
+        self.path = Path(self.files.source)
         self.warm_start = warm_start
         self.preload = tuple(preload)
         self._zygote: zygote.Zygote | None = None
@@ -134,7 +138,7 @@ class Submission:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
                     self._inherited = set(self._zygote.stored)
-                    self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.path, self.modules, options, self._uid)
+                    self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.files, self.modules, options, self._uid)
                 except zygote.ZygoteFailed:
                     self._zygote = None
                 else:
@@ -144,7 +148,7 @@ class Submission:
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
         workdir = Path(self._workdir)
         sandbox.install_runner(workdir)
-        sandbox.copy_submission(self.path, workdir, self._uid)
+        sandbox.copy_submission(self.files, workdir, self._uid)
         to_child_r, to_child_w = protocol.make_pipe()
         from_child_r, from_child_w = protocol.make_pipe()
         command = sandbox.child_command(
@@ -288,6 +292,9 @@ class Submission:
         self._ensure_started()
         status = self.import_status.get(module, {"ok": False, "kind": "missing_file", "message": f"{module}.py was not loaded"})
         if not status.get("ok"):
+            refusal = self.files.refusal_of(f"{module}.py") if status.get("kind") == "missing_file" else None
+            if refusal is not None:
+                raise StudentError(f"{refusal.message}; submit {module}.py itself", kind="missing_file")
             raise StudentError(status["message"], kind=status.get("kind", "import"))
 
     @staticmethod
@@ -349,7 +356,7 @@ class Submission:
     def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         try:
             protocol.write_message(self._to_child, request, blobs)
-        except (BrokenPipeError, OSError):
+        except (OSError, ValueError):  # a broken pipe, or the stream closed when the child ended
             self.stop()
             raise StudentCrash(f"the submission's process had ended before {what} was called") from None
         timeout = self.call_timeout_s

@@ -263,25 +263,18 @@ def install_runner(workdir: Path) -> None:
         shutil.copyfile(source, workdir / "runner" / source.name)
 
 
-def copy_submission(source: Path, workdir: Path, uid: int | None) -> None:
-    """A fresh copy of the submission folder ``source`` as ``workdir/submission`` (no caches,
-    no hidden files), owned by the child's user."""
+def copy_submission(files, workdir: Path, uid: int | None) -> None:
+    """The submission's accepted files (a :class:`grader.intake.SubmissionFiles`: regular
+    files read as data, never through a link) written afresh as ``workdir/submission``,
+    owned by the child's user."""
     target = workdir / "submission"
+    if target.is_symlink():
+        target.unlink()
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".*"))
-    prepare_workdir(workdir, uid)
-
-
-def prepare_workdir(workdir: Path, uid: int | None) -> None:
-    """Let the child's user reach its folder and own its submission copy."""
-    if uid is None:
-        return
-    protect_answers()
-    os.chmod(workdir, 0o711)
-    for root, dirs, files in os.walk(workdir / "submission"):
-        os.chown(root, uid, uid)
-        for name in files:
-            os.chown(os.path.join(root, name), uid, uid)
+    files.write_to(target, uid)
+    if uid is not None:
+        protect_answers()
+        os.chmod(workdir, 0o711)
 
 
 def kill_user_processes(uid: int | None) -> None:

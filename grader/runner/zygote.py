@@ -82,8 +82,8 @@ class Zygote:
     def alive(self) -> bool:
         return not self.broken and self.process.poll() is None
 
-    def fork(self, submission: Path, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
-        """Refill the slot with ``submission`` and fork a child serving ``modules``; returns
+    def fork(self, submission, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
+        """Refill the slot with ``submission`` (a :class:`grader.intake.SubmissionFiles`) and fork a child serving ``modules``; returns
         ``(pid in the zygote's namespace, fd to write to it, fd to read from it)``."""
         sandbox.copy_submission(submission, self.slot, uid)
         to_child_r, to_child_w = protocol.make_pipe()

@@ -1,1 +1,0 @@
-../backprop/backprop.py
