@@ -21,6 +21,8 @@ from grader.suite import SuiteError, run_suite
 
 HIDDEN_INI = PACKAGE_DIR / "hidden" / "pytest.ini"
 #: How a grader-error message ends: whose fault it is, and what to do.
+#: How much of pytest's own output a grader-error message keeps when a suite cannot run.
+MAX_SUITE_OUTPUT = 1500
 NOT_THE_STUDENTS = "this is a fault of the grader, not of the submission: fix it, then grade this submission again"
 
 
@@ -88,7 +90,8 @@ def grade_submission(
             warnings.simplefilter("ignore")
             result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=("-s", "-p", "no:warnings"))
     except SuiteError as error:
-        return GradingResult.grader_error(lesson.id, str(path), f"the hidden checks of {lesson.id} could not run ({error}); {NOT_THE_STUDENTS}", student)
+        output = " ".join(str(error).split())[-MAX_SUITE_OUTPUT:]
+        return GradingResult.grader_error(lesson.id, str(path), f"the hidden checks of {lesson.id} could not run ({output}); {NOT_THE_STUDENTS}", student)
     if collector.grader_faults:
         faults = collector.grader_faults
         more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""

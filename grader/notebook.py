@@ -4,7 +4,9 @@ Each lesson's source notebook (see :mod:`grader.course`) has one locked grade ce
 whose source is ``task_score("<lesson>", "<task>")``. When ``nbgrader autograde`` runs it, the
 submission folder (the notebook's folder) is graded once, by the hidden checks in the isolated
 runner, and each cell's value is that task's points: nbgrader reads a numeric result as partial
-credit. Nothing is written to stderr (nbgrader gives 0 to a cell that does).
+credit. Nothing is written to stderr (nbgrader gives 0 to a cell that does). When the grader
+itself fails, the cell raises :class:`GraderError` saying so, so that nbgrader's feedback shows
+a grader error rather than a bare zero (``grade autograde --course`` records nothing then).
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from pathlib import Path
 
 _RESULTS: dict = {}
 GRADE_CELL = "test_{task}"
+
+
+class GraderError(RuntimeError):
+    """The grader itself failed on this submission: the cell errors with this, never a silent 0."""
 
 
 def task_score(lesson_id: str, task: str, folder: str | Path = ".") -> float | None:
@@ -37,6 +43,8 @@ def task_score(lesson_id: str, task: str, folder: str | Path = ".") -> float | N
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             _RESULTS[key] = grade_submission(lesson_id, folder)
+    if not _RESULTS[key].graded:
+        raise GraderError(f"not graded: the grader failed, not the submission: {_RESULTS[key].message}")
     score, _ = _RESULTS[key].task_scores().get(task, (0.0, 0.0))
     return round(min(score, lesson.tasks[task]), 6)
 

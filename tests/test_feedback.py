@@ -46,3 +46,31 @@ def test_gradescope_results_follow_the_spec(tmp_path):
     assert json.loads(single.read_text())["tests"][0]["status"] == "passed"
     several = write_gradescope([sample("a"), sample("b")], tmp_path / "many")
     assert sorted(p.name for p in several) == ["a.results.json", "b.results.json"]
+
+
+def refused_sample() -> GradingResult:
+    result = sample()
+    result.refused = [{"path": "notes/labels.gz", "message": "notes/labels.gz is a symbolic link: links are not accepted"}]
+    return result
+
+
+def test_what_the_intake_left_out_is_shown_in_every_sink():
+    page = html_report(refused_sample())
+    assert "Left out of your submission" in page and "notes/labels.gz is a symbolic link: links are not accepted" in page
+    assert "left out: notes/labels.gz is a symbolic link" in gradescope_results(refused_sample())["output"]
+    assert GradingResult.from_dict(refused_sample().to_dict()).refused == refused_sample().refused
+    assert "refused" not in sample().to_dict()
+
+
+def test_a_grader_error_is_no_score_in_any_sink_and_students_read_a_plain_message(tmp_path):
+    failed = GradingResult.grader_error("tensors", "/sub/s2", "a hidden check failed inside the grader: KeyError: 'x' (test_tensors_hidden.py, line 9)", "s2")
+    write_csv([sample("a"), failed], tmp_path / "grades.csv")
+    rows = list(csv.DictReader((tmp_path / "grades.csv").read_text().splitlines()))
+    assert [r["student"] for r in rows] == ["a"]
+    assert write_gradescope([failed], tmp_path / "results.json") == [] and not (tmp_path / "results.json").exists()
+    (folder,) = write_feedback([failed], tmp_path / "feedback")
+    page = (folder / "feedback.html").read_text()
+    saved = json.loads((folder / "result.json").read_text())
+    assert "not graded yet" in page and "not your fault" in page
+    assert "KeyError" not in page and "KeyError" not in json.dumps(saved), "the grader's internals are for the instructor"
+    assert saved["status"] == "grader-error" and saved["score"] is None

@@ -1,0 +1,240 @@
+"""A fault of the grader is never a student's zero: a hidden suite that raises, a corrupt data
+set and a killed worker each give ``grader-error`` results, ``grade autograde`` exits 3 and
+writes nothing into nbgrader's gradebook for them, and the next ``--course`` run grades them.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import make_submission, needs_fashion
+from grader import grading
+from grader.batch import grade_one
+from grader.cli import GRADER_ERROR_EXIT, main
+from grader.course import config_lines
+from grader.lessons import get_lesson
+from grader.results import GradingResult
+
+pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
+BIN = Path(sys.executable).parent
+FAULTY_SUITE = '''
+import pytest
+
+
+@pytest.mark.task("tensor_sum")
+def test_tensor_sum(student):
+    """tensor_sum matches the reference"""
+    expected = {}["a key the grader forgot"]
+'''
+
+
+def _nbgrader(*args: str, cwd: Path) -> None:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def make_course(tmp_path: Path, lesson_id: str, students: dict[str, Path]) -> Path:
+    """A course whose gradebook knows ``lesson_id`` and whose ``submitted/`` holds each
+    student's folder, as ``nbgrader collect`` leaves them."""
+    course = tmp_path / "course"
+    course.mkdir()
+    lesson = get_lesson(lesson_id)
+    (course / "nbgrader_config.py").write_text(
+        f'c = get_config()\nc.CourseDirectory.course_id = "nn101"\nc.CourseDirectory.root = "{course}"\n' + config_lines([lesson])
+    )
+    from grader.course import write_sources
+
+    write_sources(course, [lesson])
+    _nbgrader("generate_assignment", lesson_id, "--force", cwd=course)
+    for student, folder in students.items():
+        target = course / "submitted" / student / lesson_id
+        shutil.copytree(folder, target)
+        (target / "timestamp.txt").write_text("2026-12-02 10:00:00.000000 UTC")
+    return course
+
+
+def gradebook_scores(course: Path, lesson_id: str) -> dict[str, float]:
+    """The score nbgrader's gradebook holds for each student of ``submitted/`` (none: absent)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="nn101") as gradebook:
+        for student in sorted(path.name for path in (course / "submitted").iterdir()):
+            try:
+                scores[student] = gradebook.find_submission(lesson_id, student).score
+            except MissingEntry:
+                pass
+    return scores
+
+
+def autograde(*args: str):
+    return CliRunner().invoke(main, ["autograde", *args])
+
+
+def _results(path: Path) -> list[dict]:
+    return json.loads(path.read_text())
+
+
+def test_a_hidden_suite_that_raises_is_a_grader_error_and_the_next_run_grades(tmp_path, monkeypatch):
+    students = {"alice": make_submission(tmp_path, "tensors", name="alice"), "bob": make_submission(tmp_path, "tensors", name="bob")}
+    course = make_course(tmp_path, "tensors", students)
+    faulty = tmp_path / "faulty-hidden" / "tensors"
+    faulty.mkdir(parents=True)
+    (faulty / "test_tensors_hidden.py").write_text(FAULTY_SUITE)
+    monkeypatch.setattr(grading, "hidden_dir", lambda lesson_id: faulty)
+
+    out = tmp_path / "first.json"
+    run = autograde("tensors", "--course", str(course), "--workers", "1", "--json", str(out), "--csv", str(tmp_path / "grades.csv"), "--gradescope", str(tmp_path / "gs"))
+    assert run.exit_code == GRADER_ERROR_EXIT, run.output
+    results = _results(out)
+    assert [r["status"] for r in results] == ["grader-error", "grader-error"]
+    assert all(r["score"] is None and r["tests"] == [] for r in results)
+    assert "KeyError" in results[0]["message"] and "fault of the grader, not of the submission" in results[0]["message"]
+    assert "2 of 2 submission(s) were not graded because the grader failed" in run.output
+    assert gradebook_scores(course, "tensors") == {}, "a grader error was written into the gradebook"
+    assert (tmp_path / "grades.csv").read_text().count("\n") == 1, "a grader error was exported as a score"
+    assert not (tmp_path / "gs").exists()
+
+    monkeypatch.undo()
+    run = autograde("tensors", "--course", str(course), "--workers", "1", "--json", str(out))
+    assert run.exit_code == 0, run.output
+    assert gradebook_scores(course, "tensors") == {"alice": get_lesson("tensors").max_score, "bob": get_lesson("tensors").max_score}
+
+
+def test_a_killed_worker_is_a_grader_error_and_the_next_run_grades(tmp_path):
+    half = lambda source: source.replace("return c * a", "return c + a")  # noqa: E731
+    students = {
+        "alice": make_submission(tmp_path, "tensors", name="alice"),
+        "bob": make_submission(tmp_path, "tensors", half, name="bob"),
+        "carol": make_submission(tmp_path, "tensors", name="carol"),
+    }
+    course = make_course(tmp_path, "tensors", students)
+    done = threading.Event()
+
+    def kill_workers():
+        while not done.is_set():
+            for worker in multiprocessing.active_children():
+                try:
+                    os.kill(worker.pid, signal.SIGKILL)
+                except (ProcessLookupError, TypeError):
+                    pass
+            done.wait(0.02)
+
+    killer = threading.Thread(target=kill_workers, daemon=True)
+    killer.start()
+    out = tmp_path / "killed.json"
+    try:
+        run = autograde("tensors", "--course", str(course), "--workers", "2", "--json", str(out))
+    finally:
+        done.set()
+        killer.join()
+    assert run.exit_code == GRADER_ERROR_EXIT, run.output
+    results = _results(out)
+    assert {r["status"] for r in results} == {"grader-error"}
+    assert all("worker process died" in r["message"] for r in results)
+    assert gradebook_scores(course, "tensors") == {}
+
+    run = autograde("tensors", "--course", str(course), "--workers", "2", "--json", str(out))
+    assert run.exit_code == 0, run.output
+    scores = gradebook_scores(course, "tensors")
+    full = get_lesson("tensors").max_score
+    assert scores["alice"] == scores["carol"] == full and 0 < scores["bob"] < full
+
+
+@pytest.fixture
+def corrupt_data_dir(data_dir, tmp_path):
+    """A copy of the data directory whose Fashion-MNIST test images are cut short."""
+    copy = Path(shutil.copytree(data_dir, tmp_path / "corrupt-data"))
+    images = copy / "fashion_mnist" / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:-1000])
+    return copy
+
+
+CONSTANT_MODEL = '''
+import numpy as np
+FRAMEWORK = "torch"
+
+def train(x_train, y_train, *, device, time_budget_s, seed):
+    return {"label": int(np.bincount(y_train).argmax())}
+
+def predict(model, x):
+    return np.full(len(x), model["label"])
+'''
+
+
+@needs_fashion
+def test_a_corrupt_data_set_is_found_before_grading_and_the_next_run_grades(corrupt_data_dir, data_dir, tmp_path):
+    folder = tmp_path / "dave"
+    folder.mkdir()
+    (folder / "model.py").write_text(CONSTANT_MODEL)
+    course = make_course(tmp_path, "fashion_mnist", {"dave": folder})
+    expected = "data set fashion_mnist: t10k-images-idx3-ubyte.gz fails its checksum (corrupt or truncated); run `grade data import fashion_mnist PATH`"
+
+    out = tmp_path / "corrupt.json"
+    run = autograde("fashion_mnist", "--course", str(course), "--data-dir", str(corrupt_data_dir), "--device", "cpu", "--json", str(out))
+    assert run.exit_code == GRADER_ERROR_EXIT, run.output
+    (result,) = _results(out)
+    assert result["status"] == "grader-error" and result["message"].startswith(expected)
+    assert expected in run.output
+    assert gradebook_scores(course, "fashion_mnist") == {}
+
+    direct = grading.grade_submission("fashion_mnist", folder, device="cpu", data_dir=corrupt_data_dir)
+    assert direct.status == "grader-error" and direct.message.startswith(expected), "a worker finds it too"
+
+    run = autograde("fashion_mnist", "--course", str(course), "--data-dir", str(data_dir), "--device", "cpu", "--json", str(out))
+    assert run.exit_code == 0, run.output
+    (result,) = _results(out)
+    assert result["status"] == "graded"
+    assert gradebook_scores(course, "fashion_mnist") == {"dave": result["score"]}
+
+
+def test_an_exception_in_the_grading_code_is_a_grader_error(monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise MemoryError("the grader ran out of memory")
+
+    monkeypatch.setattr(grading, "grade_submission", broken)
+    data = grade_one(("tensors", str(tmp_path), None, "auto", None))
+    result = GradingResult.from_dict(data)
+    assert result.status == "grader-error" and not result.graded
+    assert "MemoryError: the grader ran out of memory" in result.message
+    assert data["score"] is None and data["tests"] == []
+
+
+def test_a_students_own_failures_stay_graded(tmp_path):
+    crashing = tmp_path / "crashing"
+    crashing.mkdir()
+    (crashing / "tensors.py").write_text("import os\n\ndef tensor_sum(a, b):\n    os._exit(3)\n\ndef scalar_multiply(c, a):\n    raise MemoryError\n")
+    result = grading.grade_submission("tensors", crashing)
+    assert result.status == "graded" and result.score == 0
+    assert {test.status for test in result.tests} <= {"error", "failed", "timeout"}
+
+
+def test_a_hidden_suite_that_cannot_run_is_a_grader_error(tmp_path, monkeypatch):
+    empty = tmp_path / "empty-hidden" / "tensors"
+    empty.mkdir(parents=True)
+    monkeypatch.setattr(grading, "hidden_dir", lambda lesson_id: empty)
+    result = grading.grade_submission("tensors", make_submission(tmp_path, "tensors"))
+    assert result.status == "grader-error"
+    assert result.message.startswith("the hidden checks of tensors could not run (pytest could not run")
+    assert "\n" not in result.message
+
+
+def test_an_nbgrader_grade_cell_says_grader_error_instead_of_a_zero(tmp_path, monkeypatch):
+    from grader import notebook
+
+    monkeypatch.setattr(grading, "hidden_dir", lambda lesson_id: tmp_path / "nowhere")
+    monkeypatch.setattr(notebook, "_RESULTS", {})
+    with pytest.raises(notebook.GraderError, match="not graded: the grader failed"):
+        notebook.task_score("tensors", "tensor_sum", make_submission(tmp_path, "tensors"))
