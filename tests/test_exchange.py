@@ -107,3 +107,36 @@ def test_submit_without_inbound_is_a_usage_error(tmp_path):
     folder = make_submission(tmp_path, "tensors")
     run = CliRunner().invoke(main, ["submit", "tensors", str(folder), "--student", "bob", "--exchange", str(tmp_path / "none"), "--course-id", "x"])
     assert run.exit_code == 2 and "no inbound folder" in run.output
+
+
+def test_submit_applies_the_intake_rules_and_says_what_it_left_out(course, tmp_path):
+    import os
+
+    course_dir, exchange = course
+    folder = make_submission(tmp_path, "tensors")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-ex")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "labels.gz").symlink_to(secret)
+    os.mkfifo(folder / "pipe")
+    (folder / "notes" / "plan.md").write_text("plan")
+    run = CliRunner().invoke(main, ["submit", "tensors", str(folder), "--student", "alice", "--course-dir", str(course_dir)])
+    assert run.exit_code == 0, run.output
+    assert "left out: notes/labels.gz is a symbolic link: links are not accepted" in run.output
+    assert "left out: pipe is a named pipe (fifo): only regular files are accepted" in run.output
+    (delivered,) = (exchange / "nn101" / "inbound").iterdir()
+    kept = sorted(str(p.relative_to(delivered)) for p in delivered.rglob("*"))
+    assert "notes/plan.md" in kept and "notes/labels.gz" not in kept and "pipe" not in kept
+    assert not any(p.is_symlink() for p in delivered.rglob("*"))
+    assert "SECRET-ex" not in json.dumps([p.read_text() for p in delivered.rglob("*") if p.is_file()])
+
+
+def test_submit_refuses_a_lessons_file_that_is_a_link(course, tmp_path):
+    course_dir, _ = course
+    elsewhere = make_submission(tmp_path, "tensors", name="elsewhere")
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    (folder / "tensors.py").symlink_to(elsewhere / "tensors.py")
+    run = CliRunner().invoke(main, ["submit", "tensors", str(folder), "--student", "alice", "--course-dir", str(course_dir)])
+    assert run.exit_code == 2
+    assert "tensors.py is a symbolic link: links are not accepted; submit tensors.py itself" in run.output

@@ -307,3 +307,36 @@ def test_a_link_to_the_test_labels_earns_nothing_in_a_model_lesson(sandbox_mode,
     assert result.refused == [{"path": "notes/labels.gz", "message": "notes/labels.gz is a symbolic link: links are not accepted"}]
     predict_check = next(t for t in result.tests if t.task == "predict")
     assert predict_check.status == "error" and "No such file" in predict_check.message
+
+
+LINK_MAKER = '''
+import os as _os
+_here = _os.path.dirname(_os.path.abspath(__file__))
+for _name, _target in (("hidden", {hidden!r}), ("shadow", "/etc/shadow"), ("etc", "/etc")):
+    try:
+        _os.symlink(_target, _os.path.join(_here, _name))
+    except OSError:
+        pass
+    try:
+        _os.symlink(_target, "/tmp/grader-test-link-%d-%s" % (_os.getuid(), _name))
+    except OSError:
+        pass
+'''
+
+
+def test_links_the_child_makes_are_never_followed_by_the_grader(mode, tmp_path):
+    """The child may leave links in its folder and in /tmp (compiler-explorer #6026): the
+    grader's clean-up removes the links themselves, and reads nothing through them."""
+    watched = {path: path.stat().st_mode for path in (HIDDEN_FILE, reference_dir("tensors") / "tensors.py", Path("/etc/hostname"))}
+    maker = make_submission(tmp_path, "tensors", lambda source: LINK_MAKER.replace("{hidden!r}", repr(str(HIDDEN_FILE.parent))) + source, name="maker")
+    good = make_submission(tmp_path, "tensors", name="good")
+    results = grade_many("tensors", [maker, good, maker, good], workers=1)
+    assert [result.score for result in results] == [result.max_score for result in results]
+    assert {path: path.stat().st_mode for path in watched} == watched, "a target of a child's link was changed"
+    assert HIDDEN_FILE.is_file() and Path("/etc/hostname").is_file()
+    assert all(result.refused == [] for result in results)
+    left = list(Path("/tmp").glob("grader-test-link-*"))
+    for link in left:
+        link.unlink()
+    if mode != "unconfined":  # the child's own user: its leftovers in /tmp are removed after it
+        assert left == []
