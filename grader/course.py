@@ -84,11 +84,34 @@ def exchange_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
 
 def collected_submissions(course_dir: Path, lesson: Lesson) -> list[Collected]:
     """``submitted/{student}/{lesson}/`` folders, as ``nbgrader collect`` leaves them (the
-    latest submission of each student)."""
+    latest submission of each student).
+
+    Where the exchange still holds the very submission that was collected (same student and
+    timestamp), that original is graded instead: ``nbgrader collect`` copies a link's target
+    as if it were a file, so only the original shows the intake what was a link."""
     submitted = Path(course_dir) / "submitted"
     if not submitted.is_dir():
         return []
-    return [Collected(path.name, path / lesson.id) for path in sorted(submitted.iterdir()) if (path / lesson.id).is_dir()]
+    originals = _exchange_originals(course_dir, lesson)
+    collected = []
+    for path in sorted(submitted.iterdir()):
+        if not (path / lesson.id).is_dir() or path.is_symlink():
+            continue
+        entry = Collected(path.name, path / lesson.id)
+        collected.append(Collected(entry.student, originals.get((entry.student, entry.timestamp), entry.folder)))
+    return collected
+
+
+def _exchange_originals(course_dir: Path, lesson: Lesson) -> dict[tuple[str, str], Path]:
+    """``{(student, timestamp): inbound folder}`` of the exchange's submissions of ``lesson``
+    (empty when the course has no exchange configured or reachable)."""
+    from grader.exchange import SubmissionError, list_submissions, load_settings
+
+    try:
+        settings = load_settings(course_dir)
+    except SubmissionError:
+        return {}
+    return {(record.student, record.timestamp): settings.inbound / record.submission_id for record in list_submissions(settings, lesson=lesson.id)}
 
 
 def write_grades(db_url: str, course_id: str, lesson: Lesson, student: str, timestamp: str | None, result: GradingResult) -> None:

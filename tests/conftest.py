@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,17 @@ def inputs_away_from_kinks(seed=0, shape=(4, 25), kinks=(0.0,), margin=1e-3) -> 
     return x
 
 
+def bubblewrap_available() -> bool:
+    """Whether the sandbox would use bubblewrap here (probed afresh, leaving no cached probe)."""
+    from grader.runner import sandbox
+
+    sandbox.detect.cache_clear()
+    try:
+        return sandbox.detect().bubblewrap
+    finally:
+        sandbox.detect.cache_clear()
+
+
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 needs_fashion = pytest.mark.skipif(
     not (SHARED_DATA / "fashion-mnist" / "raw").is_dir(), reason="needs the real Fashion-MNIST in ../shared/datasets/fashion-mnist (see README)"
@@ -89,3 +103,50 @@ def data_dir(tmp_path_factory):
             run = CliRunner().invoke(main, ["data", "import", name, str(SHARED_DATA / folder / "raw"), "--data-dir", str(root)])
             assert run.exit_code == 0, run.output
     return root
+
+
+BIN = Path(sys.executable).parent
+
+
+def nbgrader(*args: str, cwd: Path) -> str:
+    """Run an ``nbgrader`` command of this environment in ``cwd``; fail the test if it fails."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic` from PATH
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done.stdout
+
+
+def make_course(tmp_path: Path, lesson_id: str, students: dict[str, Path], exchange: Path | None = None) -> Path:
+    """A course whose gradebook knows ``lesson_id`` (its source written and
+    ``nbgrader generate_assignment`` run) and whose ``submitted/`` holds each student's folder,
+    as ``nbgrader collect`` leaves them; ``exchange``: the course's exchange root."""
+    from grader.course import config_lines, write_sources
+
+    course = tmp_path / "course"
+    course.mkdir()
+    lesson = get_lesson(lesson_id)
+    root = f'c.Exchange.root = "{exchange}"\n' if exchange else ""
+    (course / "nbgrader_config.py").write_text(
+        f'c = get_config()\nc.CourseDirectory.course_id = "nn101"\nc.CourseDirectory.root = "{course}"\n{root}' + config_lines([lesson])
+    )
+    write_sources(course, [lesson])
+    nbgrader("generate_assignment", lesson_id, "--force", cwd=course)
+    for student, folder in students.items():
+        target = course / "submitted" / student / lesson_id
+        shutil.copytree(folder, target)
+        (target / "timestamp.txt").write_text("2026-12-02 10:00:00.000000 UTC")
+    return course
+
+
+def gradebook_scores(course: Path, lesson_id: str) -> dict[str, float]:
+    """The score nbgrader's gradebook holds for each student of ``submitted/`` (none: absent)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="nn101") as gradebook:
+        for student in sorted(path.name for path in (course / "submitted").iterdir()):
+            try:
+                scores[student] = gradebook.find_submission(lesson_id, student).score
+            except MissingEntry:
+                pass
+    return scores

@@ -18,6 +18,7 @@ import threading
 import pytest
 from click.testing import CliRunner
 
+from conftest import bubblewrap_available
 from grader.cli import main
 from grader.grading import grade_submission
 from grader.lessons import LESSONS
@@ -36,15 +37,7 @@ SUM_BODY = '''    if a.shape != b.shape:
 '''
 
 
-def _bwrap_available() -> bool:
-    sandbox.detect.cache_clear()
-    try:
-        return sandbox.detect().bubblewrap
-    finally:
-        sandbox.detect.cache_clear()
-
-
-NEEDS_BWRAP = pytest.mark.skipif(not _bwrap_available(), reason="needs bubblewrap (Debian package bubblewrap)")
+NEEDS_BWRAP = pytest.mark.skipif(not bubblewrap_available(), reason="needs bubblewrap (Debian package bubblewrap)")
 MODES = [
     pytest.param("bwrap-warm", marks=NEEDS_BWRAP),
     pytest.param("bwrap-cold", marks=NEEDS_BWRAP),

@@ -10,24 +10,20 @@ import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_submission, needs_fashion
+from conftest import gradebook_scores, make_course, make_submission, needs_fashion
 from grader import grading
 from grader.batch import grade_one
 from grader.cli import GRADER_ERROR_EXIT, main
-from grader.course import config_lines
 from grader.lessons import get_lesson
 from grader.results import GradingResult
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
-BIN = Path(sys.executable).parent
 FAULTY_SUITE = '''
 import pytest
 
@@ -37,46 +33,6 @@ def test_tensor_sum(student):
     """tensor_sum matches the reference"""
     expected = {}["a key the grader forgot"]
 '''
-
-
-def _nbgrader(*args: str, cwd: Path) -> None:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-def make_course(tmp_path: Path, lesson_id: str, students: dict[str, Path]) -> Path:
-    """A course whose gradebook knows ``lesson_id`` and whose ``submitted/`` holds each
-    student's folder, as ``nbgrader collect`` leaves them."""
-    course = tmp_path / "course"
-    course.mkdir()
-    lesson = get_lesson(lesson_id)
-    (course / "nbgrader_config.py").write_text(
-        f'c = get_config()\nc.CourseDirectory.course_id = "nn101"\nc.CourseDirectory.root = "{course}"\n' + config_lines([lesson])
-    )
-    from grader.course import write_sources
-
-    write_sources(course, [lesson])
-    _nbgrader("generate_assignment", lesson_id, "--force", cwd=course)
-    for student, folder in students.items():
-        target = course / "submitted" / student / lesson_id
-        shutil.copytree(folder, target)
-        (target / "timestamp.txt").write_text("2026-12-02 10:00:00.000000 UTC")
-    return course
-
-
-def gradebook_scores(course: Path, lesson_id: str) -> dict[str, float]:
-    """The score nbgrader's gradebook holds for each student of ``submitted/`` (none: absent)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="nn101") as gradebook:
-        for student in sorted(path.name for path in (course / "submitted").iterdir()):
-            try:
-                scores[student] = gradebook.find_submission(lesson_id, student).score
-            except MissingEntry:
-                pass
-    return scores
 
 
 def autograde(*args: str):

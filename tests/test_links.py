@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_submission, needs_fashion
+from conftest import bubblewrap_available, make_submission, needs_fashion
 from grader.batch import grade_many
 from grader.cli import main
 from grader.lessons import LESSONS
@@ -56,16 +56,8 @@ SEEKER = '''    import os as _os
 TASKS = set(LESSONS["tensors"].tasks)
 
 
-def _bwrap_available() -> bool:
-    sandbox.detect.cache_clear()
-    try:
-        return sandbox.detect().bubblewrap
-    finally:
-        sandbox.detect.cache_clear()
-
-
 NEEDS_ROOT = pytest.mark.skipif(not ROOT, reason="bubblewrap and the grader's namespaces need root")
-NEEDS_BWRAP = pytest.mark.skipif(not ROOT or not _bwrap_available(), reason="needs root and bubblewrap (Debian package bubblewrap)")
+NEEDS_BWRAP = pytest.mark.skipif(not ROOT or not bubblewrap_available(), reason="needs root and bubblewrap (Debian package bubblewrap)")
 MODES = [pytest.param("bwrap", marks=NEEDS_BWRAP), pytest.param("namespaces", marks=NEEDS_ROOT), "unconfined"]
 
 
@@ -340,3 +332,34 @@ def test_links_the_child_makes_are_never_followed_by_the_grader(mode, tmp_path):
         link.unlink()
     if mode != "unconfined":  # the child's own user: its leftovers in /tmp are removed after it
         assert left == []
+
+
+@NEEDS_ROOT
+def test_a_link_that_nbgrader_collect_copied_as_a_file_is_still_refused(tmp_path, secrets, monkeypatch):
+    """``nbgrader collect`` copies a link's target into ``submitted/`` as a plain file; grading
+    the exchange's original instead keeps the link visible to the intake."""
+    pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
+    from conftest import gradebook_scores, make_course, nbgrader
+
+    secret_file, _ = secrets
+    exchange = tmp_path / "exchange"
+    (exchange / "nn101" / "inbound").mkdir(parents=True)
+    course = make_course(tmp_path, "tensors", {}, exchange=exchange)
+    nbgrader("release_assignment", "tensors", "--force", cwd=course)
+    work = _seeker_folder(tmp_path, "mallory")
+    run = CliRunner().invoke(main, ["submit", "tensors", str(work), "--student", "mallory", "--course-dir", str(course)])
+    assert run.exit_code == 0, run.output
+    (inbound,) = (exchange / "nn101" / "inbound").iterdir()
+    (inbound / "labels.gz").symlink_to(secret_file)  # a student on a shared hub can write there
+    nbgrader("collect", "tensors", cwd=course)
+    collected = course / "submitted" / "mallory" / "tensors" / "labels.gz"
+    assert not collected.is_symlink() and SECRET in collected.read_text(), "nbgrader collect follows links"
+
+    output = tmp_path / "results.json"
+    run = CliRunner().invoke(main, ["autograde", "tensors", "--course", str(course), "--workers", "1", "--json", str(output)])
+    assert run.exit_code == 0, run.output
+    (result,) = json.loads(output.read_text())
+    assert {"path": "labels.gz", "message": "labels.gz is a symbolic link: links are not accepted"} in result["refused"]
+    assert sum(test["score"] for test in result["tests"] if test["task"] == "tensor_sum") == 0
+    assert SECRET not in output.read_text()
+    assert gradebook_scores(course, "tensors") == {"mallory": result["score"]}
