@@ -8,7 +8,8 @@ reachable at the same paths on every worker (a shared filesystem).
 A batch always completes. A fault of the grader (an exception in the grading code, a worker
 process that died) gives that submission a ``grader-error`` result, never a zero: when a
 local worker dies, the submissions not yet graded are retried on a fresh pool, up to
-:data:`POOL_ROUNDS` times while each round grades some.
+:data:`POOL_ROUNDS` times while each round grades some, and then each alone, so that one
+submission whose grading kills its worker costs the others nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.lessons import get_lesson
-from grader.results import GRADER_ERROR, GradingResult
+from grader.results import GRADER_ERROR, NOT_THE_STUDENTS, GradingResult
 
 #: How many pools a local batch may start when workers die.
 POOL_ROUNDS = 3
@@ -30,7 +31,7 @@ POOL_ROUNDS = 3
 def grade_one(job: tuple) -> dict:
     """Grade one submission ``(lesson_id, folder, call_timeout_s, device, data_dir)``; the
     COURSE.md object. Never raises: an exception of the grader becomes ``grader-error``."""
-    from grader.grading import NOT_THE_STUDENTS, grade_submission
+    from grader.grading import grade_submission
 
     lesson_id, folder, timeout, device, data_dir = job
     try:
@@ -109,28 +110,40 @@ def _grade_on_dask(scheduler: str, jobs: list[tuple], arrived: Callable[[int, di
             arrived(index, data)
 
 
-def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict], None]) -> None:
+def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[tuple], dict] = grade_one) -> None:
+    """Grade ``jobs`` with ``grade`` on local pools of ``workers`` processes (see the module
+    docstring for what happens when a worker dies)."""
+    pending = dict(enumerate(jobs))
+    for _ in range(POOL_ROUNDS):
+        graded, broken = _pool_round(pending, workers, arrived, grade)
+        if not pending or not broken or not graded:
+            break
+    # What is left broke a pool each time: each alone in a pool of its own, so that only a
+    # submission whose grading kills its worker (or a machine that kills every worker) fails.
+    for index, job in list(pending.items()):
+        graded, broken = _pool_round({index: job}, 1, arrived, grade)
+        if broken:
+            arrived(index, grader_error(job, f"the grading worker process died before this submission was graded ({broken}); grade it again"))
+
+
+def _pool_round(pending: dict[int, tuple], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[tuple], dict]) -> tuple[int, str]:
+    """Grade ``pending`` (index -> job) on a fresh pool, removing each job that gets a result;
+    returns how many did and, if the pool broke (a worker died), why."""
     from grader.runner.sandbox import adopt, detect
 
-    pending = dict(enumerate(jobs))
-    broken: BaseException | None = None
-    for _ in range(POOL_ROUNDS):
-        graded, broken = 0, None
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
-            futures = {pool.submit(grade_one, job): index for index, job in pending.items()}
-            for future in as_completed(futures):
-                index = futures[future]
-                try:
-                    data = future.result()
-                except BrokenProcessPool as error:
-                    broken = error
-                    continue
-                except Exception as error:  # noqa: BLE001 - the result could not come back
-                    data = grader_error(jobs[index], f"the grading worker could not return its result ({type(error).__name__}: {error}); grade it again")
-                del pending[index]
-                graded += 1
-                arrived(index, data)
-        if not pending or broken is None or graded == 0:
-            break
-    for index, job in pending.items():
-        arrived(index, grader_error(job, f"the grading worker process died before this submission was graded ({broken}); grade it again"))
+    graded, broken = 0, ""
+    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
+        futures = {pool.submit(grade, job): index for index, job in pending.items()}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                data = future.result()
+            except BrokenProcessPool as error:
+                broken = str(error) or type(error).__name__
+                continue
+            except Exception as error:  # noqa: BLE001 - the result could not come back
+                data = grader_error(pending[index], f"the grading worker could not return its result ({type(error).__name__}: {error}); grade it again")
+            del pending[index]
+            graded += 1
+            arrived(index, data)
+    return graded, broken

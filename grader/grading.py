@@ -16,14 +16,12 @@ from grader.intake import IntakeError, SubmissionFiles, read_submission
 from grader.lessons import Lesson, get_lesson
 from grader.paths import PACKAGE_DIR, has_hidden_suites, hidden_dir
 from grader.plugin import ResultCollector
-from grader.results import GradingResult
+from grader.results import NOT_THE_STUDENTS, GradingResult
 from grader.suite import SuiteError, run_suite
 
 HIDDEN_INI = PACKAGE_DIR / "hidden" / "pytest.ini"
-#: How a grader-error message ends: whose fault it is, and what to do.
 #: How much of pytest's own output a grader-error message keeps when a suite cannot run.
 MAX_SUITE_OUTPUT = 1500
-NOT_THE_STUDENTS = "this is a fault of the grader, not of the submission: fix it, then grade this submission again"
 
 
 class SubmissionNotFound(FileNotFoundError):
@@ -88,14 +86,10 @@ def grade_submission(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=("-s", "-p", "no:warnings"))
+            run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=("-s", "-p", "no:warnings"))
     except SuiteError as error:
         output = " ".join(str(error).split())[-MAX_SUITE_OUTPUT:]
         return GradingResult.grader_error(lesson.id, str(path), f"the hidden checks of {lesson.id} could not run ({output}); {NOT_THE_STUDENTS}", student)
-    if collector.grader_faults:
-        faults = collector.grader_faults
-        more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
-        return GradingResult.grader_error(lesson.id, str(path), f"a hidden check failed inside the grader: {faults[0]}{more}; {NOT_THE_STUDENTS}", student)
+    result = collector.final_result()
     result.submission = str(path)
-    result.refused = [refusal.to_dict() for refusal in files.refused]
     return result

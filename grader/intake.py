@@ -22,6 +22,8 @@ files: skipped without a word. Only the accepted bytes reach the sandbox, writte
 from __future__ import annotations
 
 import errno
+import gzip
+import io
 import os
 import stat
 import tarfile
@@ -36,6 +38,13 @@ SKIPPED_NAMES = ("__pycache__", "__MACOSX")
 #: Below this many bytes a member's compression ratio is not looked at (tiny files compress
 #: far, and the size limits bound them anyway).
 RATIO_FLOOR_BYTES = 1 << 20
+#: Refusals listed one by one; past this many, the rest are counted in one more message.
+MAX_REFUSALS = 100
+#: The longest name of one path component, and of a whole path, in bytes (as filesystems allow).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
+#: Zip compression methods read (others, such as bzip2 and LZMA, decompress without a bound).
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_DIRECTORY", 0)
@@ -68,7 +77,7 @@ class Refusal:
 
 
 class IntakeError(ValueError):
-    """There is no submission at the path given."""
+    """There is no submission at the path given, or the grader cannot open it."""
 
 
 @dataclass
@@ -114,8 +123,9 @@ def read_submission(path: str | Path, *, first: tuple[str, ...] = (), limits: In
 
     ``first``: top-level names read before any other (the lesson's own files), so that a
     flood of other files never crowds them out. ``path`` itself is not followed either when it
-    is a link. Raises :class:`IntakeError` only when ``path`` does not exist; a file of no known
-    kind, or a broken archive, is read as far as it can be and the rest refused with the reason.
+    is a link. Raises :class:`IntakeError` only when ``path`` does not exist or cannot be
+    opened at all; a file of no known kind, or a broken archive, is read as far as it can be
+    and the rest refused with the reason.
     """
     path = Path(path)
     reader = _Reader(str(path), limits)
@@ -179,6 +189,31 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_NAMES
 
 
+def _shown(name: str) -> str:
+    """``name`` as it can be printed: undecodable bytes and control characters escaped."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace") if _undecodable(name) else name
+    return "".join(char if ord(char) >= 32 else f"\\x{ord(char):02x}" for char in text)
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _name_problem(path: str) -> str | None:
+    """Why the name ``path`` is refused (not UTF-8, control characters, too long), or None."""
+    if _undecodable(path):
+        return "has a name that is not valid UTF-8: rename it"
+    if any(ord(char) < 32 for char in path):
+        return "has control characters in its name: rename it"
+    if len(path.encode()) > MAX_PATH_BYTES or any(len(part.encode()) > MAX_NAME_BYTES for part in path.split("/")):
+        return f"has a name longer than {MAX_NAME_BYTES} bytes (or a path longer than {MAX_PATH_BYTES}): rename it"
+    return None
+
+
 class _Reader:
     """Accumulates one submission's accepted files and refusals, enforcing the limits."""
 
@@ -187,9 +222,15 @@ class _Reader:
         self.result = SubmissionFiles(source)
         self.left_out = 0
         self.first_left_out: str | None = None
+        self.more_refused = 0
+        self.folders: set[str] = set()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def refuse(self, path: str, reason: str) -> None:
+        if len(self.result.refused) >= MAX_REFUSALS:
+            self.more_refused += 1
+            return
+        path = _shown(path)
         message = reason if reason.startswith("the submission") else f"{path} {reason}"
         self.result.refused.append(Refusal(path, message))
 
@@ -215,12 +256,18 @@ class _Reader:
         return True
 
     def accept(self, path: str, content: bytes) -> None:
+        parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
         if path in self.result.files:
             self.refuse(path, "appears twice in the archive: the first copy was kept")
-            return
-        self.result.files[path] = content
+        elif path in self.folders or any(parent in self.result.files for parent in parents):
+            self.refuse(path, "is both a file and a folder in the archive: the first one was kept")
+        else:
+            self.result.files[path] = content
+            self.folders.update(parents)
 
     def finish(self) -> None:
+        if self.more_refused:
+            self.result.refused.append(Refusal("", f"{self.more_refused:,} more entries were refused for the reasons above (only the first {MAX_REFUSALS} are listed)"))
         if self.left_out:
             self.result.refused.append(
                 Refusal(
@@ -234,8 +281,10 @@ class _Reader:
         try:
             top = os.open(folder, _DIR_FLAGS)
         except OSError as error:
-            self.refuse(".", f"the submission {folder.name} could not be opened ({error.strerror})")
-            return
+            if error.errno == errno.ELOOP:
+                self.refuse(".", f"the submission {folder.name} is a symbolic link: links are not accepted")
+                return
+            raise IntakeError(f"the grader cannot open the submission {folder} ({error.strerror})") from None
         try:
             self._walk(top, "", 1, first)
         finally:
@@ -255,6 +304,10 @@ class _Reader:
             path = prefix + entry.name
             if self.full():
                 self.count_left_out(path)
+                continue
+            problem = _name_problem(path)
+            if problem:
+                self.refuse(path, problem)
                 continue
             try:
                 info = entry.stat(follow_symlinks=False)
@@ -312,85 +365,112 @@ class _Reader:
             return None
         if not parts or any(_skipped(part) for part in parts):
             return None
-        if any(ord(char) < 32 for char in cleaned):
-            self.refuse(name.encode("unicode_escape").decode(), "has control characters in its name: not accepted")
+        problem = _name_problem("/".join(parts))
+        if problem:
+            self.refuse(name, problem)
             return None
         if len(parts) > self.limits.depth:
             self.refuse("/".join(parts), f"is more than {self.limits.depth} folders deep: left out")
             return None
         return "/".join(parts)
 
+    def archive_fits(self, archive: Path) -> bool:
+        """Whether the archive file itself is within the total size (refused whole if not)."""
+        size = archive.stat().st_size
+        if size > self.limits.total_bytes:
+            self.refuse(".", f"the submission {archive.name} is {_megabytes(size)}; an archive may be at most {_megabytes(self.limits.total_bytes)}")
+            return False
+        return True
+
     def read_zip(self, archive: Path) -> None:
+        if not self.archive_fits(archive):
+            return
+        entries = _zip_entry_count(archive)
+        if entries is not None and entries > 10 * self.limits.files:
+            self.refuse(".", f"the submission {archive.name} lists {entries:,} entries; a submission holds at most {self.limits.files} files")
+            return
         try:
             with zipfile.ZipFile(archive) as bundle:
-                members = bundle.infolist()
-                for info in members:
-                    if info.is_dir():
-                        continue
-                    path = self.member_path(info.filename)
-                    if path is None:
-                        continue
-                    mode = info.external_attr >> 16
-                    reason = _kind_of(mode) if info.create_system == 3 and stat.S_IFMT(mode) else None
-                    if reason:
-                        self.refuse(path, reason)
-                        continue
-                    if info.flag_bits & 0x1:
-                        self.refuse(path, "is encrypted: not accepted")
-                        continue
-                    if info.file_size > RATIO_FLOOR_BYTES and info.file_size > self.limits.ratio * max(1, info.compress_size):
-                        ratio = info.file_size / max(1, info.compress_size)
-                        self.refuse(path, f"expands {ratio:,.0f} times (more than {self.limits.ratio:g}): refused as a possible zip bomb")
-                        continue
-                    if not self.admits(path, info.file_size):
-                        continue
-                    try:
-                        with bundle.open(info) as stream:
-                            content = stream.read(self.limits.file_bytes + 1)
-                    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-                        self.refuse(path, f"could not be unpacked ({error})")
-                        continue
-                    if len(content) != info.file_size:
-                        self.refuse(path, "does not hold its declared size: not accepted")
-                        continue
-                    self.accept(path, content)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-            self.refuse(".", f"the submission {archive.name} is not a readable zip archive ({error})")
+                for info in bundle.infolist():
+                    if not info.is_dir():
+                        self._read_zip_member(bundle, info)
+        except Exception as error:  # noqa: BLE001 - a broken archive is the submission's problem, named
+            self.refuse(".", f"the submission {archive.name} is not a readable zip archive ({type(error).__name__}: {error})")
         self.finish()
 
+    def _read_zip_member(self, bundle: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        path = self.member_path(info.filename)
+        if path is None:
+            return
+        mode = info.external_attr >> 16
+        reason = _kind_of(mode) if info.create_system == 3 and stat.S_IFMT(mode) else None
+        if reason:
+            self.refuse(path, reason)
+        elif info.flag_bits & 0x1:
+            self.refuse(path, "is encrypted: not accepted")
+        elif info.compress_type not in ZIP_METHODS:
+            self.refuse(path, f"is compressed with method {info.compress_type}: only stored and deflated members are accepted")
+        elif info.file_size > RATIO_FLOOR_BYTES and info.file_size > self.limits.ratio * max(1, info.compress_size):
+            ratio = info.file_size / max(1, info.compress_size)
+            self.refuse(path, f"expands {ratio:,.0f} times (more than {self.limits.ratio:g}): refused as a possible zip bomb")
+        elif self.admits(path, info.file_size):
+            try:
+                with bundle.open(info) as stream:
+                    content = stream.read(self.limits.file_bytes + 1)
+            except Exception as error:  # noqa: BLE001 - a damaged member: named, the rest goes on
+                self.refuse(path, f"could not be unpacked ({type(error).__name__}: {error})")
+                return
+            if len(content) != info.file_size:
+                self.refuse(path, "does not hold its declared size: not accepted")
+            else:
+                self.accept(path, content)
+
     def read_tar(self, archive: Path) -> None:
+        if not self.archive_fits(archive):
+            return
         compressed = max(1, archive.stat().st_size)
-        # the work of skipping members is bounded too: reading stops past this many bytes
-        scan_limit = 4 * self.limits.total_bytes
+        # what may come out of the archive, bounded both ways: skipping members costs work too
+        limit = min(4 * self.limits.total_bytes, max(RATIO_FLOOR_BYTES, int(self.limits.ratio * compressed)))
         try:
-            with open(archive, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as bundle:
-                for member in bundle:
-                    expanded = member.offset_data + member.size
-                    if expanded > RATIO_FLOOR_BYTES and expanded > self.limits.ratio * compressed:
-                        self.refuse(".", f"the submission {archive.name} expands more than {self.limits.ratio:g} times: the rest of it was refused as a possible archive bomb")
-                        break
-                    if expanded > scan_limit:
-                        self.refuse(".", f"the submission {archive.name} holds more than {_megabytes(scan_limit)} uncompressed: the rest of it was left out")
-                        break
-                    if member.isdir():
-                        continue
-                    path = self.member_path(member.name)
-                    if path is None:
-                        continue
-                    if member.issym() or member.islnk():
-                        self.refuse(path, f"is a {'symbolic' if member.issym() else 'hard'} link: links are not accepted")
-                    elif member.ischr() or member.isblk():
-                        self.refuse(path, "is a device: only regular files are accepted")
-                    elif member.isfifo():
-                        self.refuse(path, "is a named pipe (fifo): only regular files are accepted")
-                    elif not member.isreg():
-                        self.refuse(path, "is not a regular file: only regular files are accepted")
-                    elif self.admits(path, member.size):
-                        stream = bundle.extractfile(member)
-                        self.accept(path, stream.read(member.size) if stream else b"")
-        except (tarfile.TarError, OSError, EOFError, ValueError) as error:
-            self.refuse(".", f"the submission {archive.name} is not a readable tar archive, or is cut short ({error})")
+            with open(archive, "rb") as raw:
+                magic = raw.read(6)
+                raw.seek(0)
+                if magic.startswith(b"BZh") or magic.startswith(b"\xfd7zXZ"):
+                    self.refuse(".", f"the submission {archive.name} is compressed with bzip2 or xz: send a .tar.gz or .zip")
+                    return
+                stream = gzip.GzipFile(fileobj=raw, mode="rb") if magic.startswith(b"\x1f\x8b") else raw
+                with tarfile.open(fileobj=_Bounded(stream, limit), mode="r|") as bundle:
+                    for member in bundle:
+                        if member.offset_data + member.size > limit:
+                            raise _TooLarge()
+                        self._read_tar_member(bundle, member)
+        except _TooLarge:
+            self.refuse(
+                ".",
+                f"the submission {archive.name} expands to more than {_megabytes(limit)} ({self.limits.ratio:g} times its size, or "
+                f"{_megabytes(4 * self.limits.total_bytes)}, at most): the rest of it was refused as a possible archive bomb",
+            )
+        except Exception as error:  # noqa: BLE001 - a broken archive is the submission's problem, named
+            self.refuse(".", f"the submission {archive.name} is not a readable tar archive, or is cut short ({type(error).__name__}: {error})")
         self.finish()
+
+    def _read_tar_member(self, bundle: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        if member.isdir():
+            return
+        path = self.member_path(member.name)
+        if path is None:
+            return
+        if member.issym() or member.islnk():
+            self.refuse(path, f"is a {'symbolic' if member.issym() else 'hard'} link: links are not accepted")
+        elif member.ischr() or member.isblk():
+            self.refuse(path, "is a device: only regular files are accepted")
+        elif member.isfifo():
+            self.refuse(path, "is a named pipe (fifo): only regular files are accepted")
+        elif not member.isreg():
+            self.refuse(path, "is not a regular file: only regular files are accepted")
+        elif self.admits(path, member.size):
+            stream = bundle.extractfile(member)
+            self.accept(path, stream.read(member.size) if stream else b"")
 
     def strip_common_folder(self, first: tuple[str, ...]) -> None:
         """An archive of the lesson's folder (``activations/activations.py``) is read as the
@@ -399,5 +479,50 @@ class _Reader:
         tops = {path.split("/", 1)[0] for path in files}
         if len(tops) != 1 or not all("/" in path for path in files) or any(name in files for name in first):
             return
+        (top,) = tops
         self.result.files = {path.split("/", 1)[1]: content for path, content in files.items()}
+        self.result.refused = [
+            Refusal(refusal.path[len(top) + 1 :], refusal.message) if refusal.path.startswith(top + "/") else refusal for refusal in self.result.refused
+        ]
+
+
+class _TooLarge(Exception):
+    """More came out of an archive than its limit allows."""
+
+
+class _Bounded(io.RawIOBase):
+    """A readable stream that raises :class:`_TooLarge` once more than ``limit`` bytes have
+    been read from ``stream`` (reads never ask it for more than that)."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.limit, self.count = stream, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        room = self.limit - self.count + 1
+        if room <= 0:
+            raise _TooLarge()
+        data = self.stream.read(min(len(buffer), room))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        if self.count > self.limit:
+            raise _TooLarge()
+        return len(data)
+
+
+def _zip_entry_count(archive: Path) -> int | None:
+    """The entry count of a zip's end-of-central-directory record (None if it has none or
+    uses the zip64 record), read before :mod:`zipfile` parses the whole directory."""
+    with open(archive, "rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        stream.seek(max(0, size - (1 << 16) - 22))
+        tail = stream.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 12:
+        return None
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    return None if count == 0xFFFF else count
 

@@ -24,7 +24,7 @@ import pytest
 
 from grader.checks import CheckFailed
 from grader.lessons import Lesson, get_lesson
-from grader.results import GradingResult, TestResult
+from grader.results import NOT_THE_STUDENTS, GradingResult, TestResult
 
 MAX_MESSAGE = 1000
 #: ``record_property(MESSAGE_PROPERTY, text)`` in a test: the message of a passed check (a
@@ -101,13 +101,25 @@ def _describe_exception(excinfo) -> str:
     return f"{type(excinfo.value).__name__}: {excinfo.value}{where}"
 
 
-def _is_students(error: BaseException) -> bool:
-    """Whether an exception in a hidden check is the submission's doing: an error, timeout or
-    crash of the student's code (from the child), or a failed check of its results. Anything
-    else raised by a hidden check is a fault of the grader."""
+#: Exceptions that a hidden check's own code raises when it meets a wrong value from the
+#: student (a string where a number belongs, a ragged list, an index out of range): the
+#: student's failure. Every other exception of a hidden check (``NameError``, ``KeyError``,
+#: ``AttributeError``, ``ImportError``, ``OSError``, ``MemoryError``, ``RuntimeError``, ...)
+#: can only come from broken grader code or a broken machine: the grader's fault.
+VALUE_ERRORS = (TypeError, ValueError, IndexError, ArithmeticError)
+
+
+def _is_students(error: BaseException, when: str) -> bool:
+    """Whether an exception in a hidden check (``when``: pytest's ``setup`` or ``call``) is the
+    submission's doing: an error, timeout or crash of the student's code (from the child), a
+    failed check of its results, or, during the call, one of :data:`VALUE_ERRORS`. A fixture
+    that fails to set up (a data set, the reference) is the grader's unless the student's code
+    failed in it."""
     from grader.runner.proxy import StudentError
 
-    return isinstance(error, (StudentError, AssertionError, pytest.fail.Exception))
+    if isinstance(error, (StudentError, AssertionError, pytest.fail.Exception)):
+        return True
+    return when == "call" and isinstance(error, VALUE_ERRORS)
 
 
 def _grader_fault(excinfo) -> str:
@@ -302,7 +314,7 @@ class ResultCollector:
             status, message = "error", f"check skipped: {report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr}"
         else:
             status, message = _status_of(call.excinfo), _message_of(call.excinfo, self.tasks[item.nodeid])
-            if self.isolate and not _is_students(call.excinfo.value):
+            if self.isolate and not _is_students(call.excinfo.value, report.when):
                 self.grader_faults.append(f"{test_title(item)}: {_grader_fault(call.excinfo)}")
         return TestResult(
             name=test_title(item),
@@ -313,11 +325,25 @@ class ResultCollector:
             message=message,
         )
 
+    def final_result(self) -> GradingResult:
+        """The grading's result: ``grader-error`` when a hidden check failed through the
+        grader's fault (see :func:`_is_students`), else the tests collected, with what the
+        intake refused."""
+        if self.grader_faults:
+            faults = self.grader_faults
+            more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+            message = f"a hidden check failed inside the grader: {faults[0]}{more}; {NOT_THE_STUDENTS}"
+            return GradingResult.grader_error(self.result.lesson, self.result.submission, message, self.result.student)
+        files = self.files or (self._submission.files if self._submission is not None else None)
+        self.result.refused = [refusal.to_dict() for refusal in files.refused] if files is not None else []
+        return self.result
+
     def pytest_sessionfinish(self, session):
         if not self.isolate and self.submission_path is not None and str(self.submission_path) in sys.path:
             sys.path.remove(str(self.submission_path))
+        final = self.final_result() if self.isolate else self.result
         if self._submission is not None:
             self._submission.close()
             self._submission = None
         if self.results_path:
-            Path(self.results_path).write_text(json.dumps(self.result.to_dict(), indent=2))
+            Path(self.results_path).write_text(json.dumps(final.to_dict(), indent=2))

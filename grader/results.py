@@ -9,6 +9,8 @@ STATUSES = ("passed", "failed", "error", "timeout")
 #: A result's own status: the submission was graded, or the grader itself failed (no score).
 GRADED = "graded"
 GRADER_ERROR = "grader-error"
+#: How a grader-error message ends: whose fault it is, and what to do.
+NOT_THE_STUDENTS = "this is a fault of the grader, not of the submission: fix it, then grade this submission again"
 
 
 @dataclass

@@ -194,3 +194,28 @@ def test_an_nbgrader_grade_cell_says_grader_error_instead_of_a_zero(tmp_path, mo
     monkeypatch.setattr(notebook, "_RESULTS", {})
     with pytest.raises(notebook.GraderError, match="not graded: the grader failed"):
         notebook.task_score("tensors", "tensor_sum", make_submission(tmp_path, "tensors"))
+
+
+def test_a_submission_that_kills_its_worker_costs_the_others_nothing(tmp_path):
+    from dying_grader import grade_or_die
+
+    from grader.batch import _grade_on_pool
+
+    folders = [make_submission(tmp_path, "tensors", name=name) for name in ("first", "die-here", "second", "third")]
+    jobs = [("tensors", str(folder), None, "auto", None) for folder in folders]
+    results: dict[int, dict] = {}
+    _grade_on_pool(jobs, 2, lambda index, data: results.__setitem__(index, data), grade=grade_or_die)
+    assert sorted(results) == [0, 1, 2, 3]
+    assert [results[i]["status"] for i in range(4)] == ["graded", "grader-error", "graded", "graded"]
+    assert all(results[i]["score"] == results[i]["max_score"] for i in (0, 2, 3))
+    assert "worker process died" in results[1]["message"]
+
+
+def test_a_wrong_value_that_trips_a_hidden_check_is_the_students_failure(tmp_path):
+    source = (make_submission(tmp_path, "tensors", name="ref") / "tensors.py").read_text()
+    folder = make_submission(tmp_path, "tensors", lambda text: text + '\n\ndef and_neuron():\n    return np.array([1.0, 1.0]), "oops"\n', name="oops")
+    assert source != (folder / "tensors.py").read_text()
+    result = grading.grade_submission("tensors", folder)
+    assert result.status == "graded"
+    lost = {task for task, (score, most) in result.task_scores().items() if score < most}
+    assert lost == {"and_neuron"}

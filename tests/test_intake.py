@@ -171,7 +171,7 @@ def test_a_zip_is_read_without_unpacking_and_bad_members_are_refused(tmp_path):
     messages = _messages(files)
     assert messages["../escape.txt"] == "../escape.txt leaves the submission folder (..): not accepted"
     assert messages["/etc/cron.d/evil"] == "/etc/cron.d/evil is an absolute path: archive members must be relative to the submission"
-    assert messages["tensors/labels.gz"] == "tensors/labels.gz is a symbolic link: links are not accepted"
+    assert messages["labels.gz"] == "tensors/labels.gz is a symbolic link: links are not accepted", "paths are the submission's, messages the archive's"
     assert not (tmp_path / "escape.txt").exists()
 
 
@@ -292,3 +292,91 @@ def test_small_files_are_read_without_following_links(folder, secret):
     assert read_small_file(folder, "timestamp.txt") == b"2026-12-02 10:00:00.000000 UTC"
     assert read_small_file(folder, "manifest.json") is None
     assert read_small_file(folder, "missing.txt") is None
+
+
+def test_a_damaged_member_is_refused_and_the_rest_is_read(tmp_path):
+    archive = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("tensors.py", "X = 1\n")
+        bundle.writestr("notes.txt", "some notes " * 200)
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"notes.txt") + len("notes.txt") + 5  # inside the deflated data of notes.txt
+    data[at : at + 2] = bytes((data[at] ^ 0xFF, data[at + 1] ^ 0xFF))
+    archive.write_bytes(bytes(data))
+    files = read_submission(archive)
+    assert files.files == {"tensors.py": b"X = 1\n"}
+    assert _messages(files)["notes.txt"].startswith("notes.txt could not be unpacked (")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA], ids=["bzip2", "lzma"])
+def test_zip_members_of_unbounded_methods_are_refused(tmp_path, method):
+    archive = tmp_path / "methods.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("tensors.py", "X = 1\n")
+        bundle.writestr(zipfile.ZipInfo("zeros.bin"), bytes(1000), compress_type=method)
+    files = read_submission(archive)
+    assert set(files.files) == {"tensors.py"}
+    assert _messages(files)["zeros.bin"] == f"zeros.bin is compressed with method {method}: only stored and deflated members are accepted"
+
+
+def test_a_file_and_a_folder_of_one_name_and_overlong_names_are_refused(tmp_path):
+    archive = tmp_path / "clash.zip"
+    _zip(archive, {"tensors.py": "X = 1\n", "a": "file", "a/b": "inside", "n" * 300: "long"})
+    files = read_submission(archive)
+    assert set(files.files) == {"tensors.py", "a"}
+    messages = _messages(files)
+    assert messages["a/b"] == "a/b is both a file and a folder in the archive: the first one was kept"
+    assert "has a name longer than 255 bytes" in messages["n" * 300]
+    files.write_to(tmp_path / "written")
+    assert (tmp_path / "written" / "a").read_text() == "file"
+
+
+def test_tarballs_of_other_compressions_and_header_bombs_are_refused(tmp_path):
+    import bz2
+
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as bundle:
+        info = tarfile.TarInfo("tensors.py")
+        info.size = 6
+        bundle.addfile(info, io.BytesIO(b"X = 1\n"))
+    assert read_submission(plain).files == {"tensors.py": b"X = 1\n"}
+    bzipped = tmp_path / "upload.tar"
+    bzipped.write_bytes(bz2.compress(plain.read_bytes()))
+    assert "compressed with bzip2 or xz" in read_submission(bzipped).refused[0].message
+
+    import gzip
+
+    header = tarfile.TarInfo("././@LongLink")
+    header.type, header.size = tarfile.GNUTYPE_LONGNAME, 300 << 20
+    bomb = tmp_path / "longname.tar.gz"
+    with gzip.open(bomb, "wb") as stream:
+        stream.write(header.tobuf(format=tarfile.GNU_FORMAT))
+        chunk = bytes(1 << 20)
+        for _ in range(300):
+            stream.write(chunk)
+    started = time.monotonic()
+    files = read_submission(bomb)
+    assert time.monotonic() - started < 5
+    assert files.files == {} and "possible archive bomb" in files.refused[0].message
+
+
+def test_undecodable_names_are_refused_and_shown_escaped(folder, tmp_path):
+    (folder / os.fsdecode(b"\xffbad.py")).write_text("x")
+    (folder / "tab\there.py").write_text("x")
+    files = read_submission(folder)
+    messages = sorted(refusal.message for refusal in files.refused)
+    assert messages == ["\\xffbad.py has a name that is not valid UTF-8: rename it", "tab\\x09here.py has control characters in its name: rename it"]
+    from grader.feedback import write_feedback
+    from grader.results import GradingResult
+
+    result = GradingResult("tensors", str(folder), "s1", refused=[refusal.to_dict() for refusal in files.refused])
+    (written,) = write_feedback([result], tmp_path / "feedback")
+    assert "\\xffbad.py" in (written / "feedback.html").read_text()
+
+
+def test_refusals_are_listed_up_to_a_hundred_then_counted(folder):
+    for index in range(250):
+        (folder / f"link{index:03d}").symlink_to("/etc/passwd")
+    files = read_submission(folder)
+    assert len(files.refused) == 101
+    assert files.refused[-1].message == "150 more entries were refused for the reasons above (only the first 100 are listed)"

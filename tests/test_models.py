@@ -326,9 +326,12 @@ def test_cuda_asked_for_on_a_machine_without_one_is_an_error(data_dir, tmp_path)
 
 # -- the command line ------------------------------------------------------------------------
 def test_autograde_without_the_data_set_says_how_to_get_it(tmp_path):
-    run = CliRunner().invoke(main, ["autograde", "fashion_mnist", str(REPO / "assignments" / "fashion_mnist"), "--data-dir", str(tmp_path)])
-    assert run.exit_code == 2
-    assert "needs its data set" in run.output and "grade data fetch fashion_mnist" in run.output
+    output = tmp_path / "results.json"
+    run = CliRunner().invoke(main, ["autograde", "fashion_mnist", str(REPO / "assignments" / "fashion_mnist"), "--data-dir", str(tmp_path), "--json", str(output)])
+    assert run.exit_code == 3, run.output
+    assert "data set fashion_mnist:" in run.output and "is missing from" in run.output and "grade data fetch fashion_mnist" in run.output
+    (result,) = json.loads(output.read_text())
+    assert result["status"] == "grader-error" and "grade data fetch fashion_mnist" in result["message"]
 
 
 @needs_imdb

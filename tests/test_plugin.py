@@ -76,3 +76,25 @@ def test_unknown_task_is_a_usage_error(pytester):
 def test_plugin_is_inert_without_lesson(pytester):
     pytester.makepyfile(test_x="def test_plain():\n    pass\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_a_hidden_suite_run_by_pytest_reports_grader_faults_and_refusals(pytester, tmp_path):
+    import os
+
+    from conftest import make_submission
+
+    folder = make_submission(tmp_path, "tensors")
+    (folder / "labels.gz").symlink_to("/etc/passwd")
+    pytester.makepyfile(
+        test_hidden='import pytest\n\n@pytest.mark.task("tensor_sum")\ndef test_sum(student):\n    """tensor_sum is checked"""\n    {}["missing"]\n'
+    )
+    output = pytester.path / "result.json"
+    pytester.runpytest_subprocess("--lesson", "tensors", "--submission", str(folder), "--grader-results", str(output), "-p", "no:cacheprovider")
+    result = json.loads(output.read_text())
+    assert result["status"] == "grader-error" and "KeyError" in result["message"]
+    pytester.makepyfile(test_hidden='import pytest\n\n@pytest.mark.task("tensor_sum")\ndef test_sum(student):\n    """tensor_sum is checked"""\n    assert student.tensor_sum is not None\n')
+    pytester.runpytest_subprocess("--lesson", "tensors", "--submission", str(folder), "--grader-results", str(output), "-p", "no:cacheprovider")
+    result = json.loads(output.read_text())
+    assert result["status"] == "graded"
+    assert result["refused"] == [{"path": "labels.gz", "message": "labels.gz is a symbolic link: links are not accepted"}]
+    assert os.path.islink(folder / "labels.gz")

@@ -117,6 +117,7 @@ class Submission:
         self._stored: set[str] = set()
         self._process: subprocess.Popen | None = None
         self._workdir: str | None = None
+        self._to_child = self._from_child = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -141,6 +142,9 @@ class Submission:
                     self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.files, self.modules, options, self._uid)
                 except zygote.ZygoteFailed:
                     self._zygote = None
+                except BaseException:
+                    self._zygote = None  # nothing was started: nothing to stop
+                    raise
                 else:
                     self._to_child = os.fdopen(to_child_w, "wb")
                     self._from_child = os.fdopen(from_child_r, "rb")
@@ -190,7 +194,8 @@ class Submission:
         if process is not None or forked_from is not None:
             for stream in (self._to_child, self._from_child):
                 try:
-                    stream.close()
+                    if stream is not None:
+                        stream.close()
                 except OSError:
                     pass
             if process is not None:
