@@ -55,6 +55,7 @@ class CallResult:
     value: object
     args_after: list | None = None
     warnings: list[str] = field(default_factory=list)
+    #: How long the call took: the child's CPU time for a timing call (``discard_result``), else wall time.
     seconds: float = 0.0
 
 
@@ -118,6 +119,7 @@ class Submission:
         self._process: subprocess.Popen | None = None
         self._workdir: str | None = None
         self._to_child = self._from_child = None
+        self._cpu_pid: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -130,6 +132,7 @@ class Submission:
         """Start a fresh child without waiting for it (its imports overlap the caller's work):
         forked by this process's zygote where warm starts are on, else started afresh."""
         self.stop()
+        self._cpu_pid = None
         self._stored, self._inherited = set(), set()
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
@@ -225,16 +228,28 @@ class Submission:
         """Call ``module.name(*args, **kwargs)`` in the child.
 
         ``return_args`` sends the arguments back as the call left them; ``discard_result``
-        sends no result back (for timing). Raises :class:`StudentError` (or a subclass) when
+        sends no result back (for timing: the result's ``seconds`` is then the child's CPU time
+        during the call, which a busy machine does not inflate, where it can be read). Raises :class:`StudentError` (or a subclass) when
         the student's code fails.
         """
         self._check_imported(module, [name])
         blobs: list = []
         request = self._request(module, name, args, kwargs, blobs, return_args, discard_result)
+        cpu_before = self._cpu_seconds() if discard_result else None
         started = time.perf_counter()
         header, reply_blobs = self._exchange(request, blobs, f"{name}(...)", [name])
         seconds = time.perf_counter() - started
+        cpu_after = self._cpu_seconds() if cpu_before is not None else None
+        if cpu_before is not None and cpu_after is not None and cpu_after >= cpu_before:
+            seconds = cpu_after - cpu_before
         return self._result(name, header, reply_blobs, seconds, return_args)
+
+    def _cpu_seconds(self) -> float | None:
+        """CPU seconds the child has run so far, read by this process from the kernel (the
+        student's code cannot fake it); None when it cannot be read."""
+        if self._cpu_pid is None:
+            self._cpu_pid = sandbox.child_pid(self._uid, self._process.pid if self._process is not None else None)
+        return sandbox.cpu_seconds(self._cpu_pid) if self._cpu_pid is not None else None
 
     def call_many(self, module: str, calls: list[tuple[str, tuple, dict]]) -> list[CallResult | StudentError]:
         """Run several calls ``(name, args, kwargs)`` in one round trip.

@@ -294,6 +294,35 @@ def kill_user_processes(uid: int | None) -> None:
             return
 
 
+def child_pid(uid: int | None, launched: int | None) -> int | None:
+    """The process id (in this process's namespace) of the child that runs the student's
+    code: the oldest live process of its own user ``uid`` (it starts before anything the
+    student starts), or, without a user of its own, the process ``launched``."""
+    if uid is None:
+        return launched
+    oldest: tuple[int, int] | None = None
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _alive_as(entry, uid):
+            try:
+                with open(f"/proc/{entry}/stat") as stat_file:
+                    started = int(stat_file.read().rsplit(")", 1)[1].split()[19])
+            except (OSError, IndexError, ValueError):
+                continue
+            if oldest is None or started < oldest[0]:
+                oldest = (started, int(entry))
+    return oldest[1] if oldest else None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds process ``pid`` (its main thread) has run, from ``/proc/PID/schedstat``
+    (nanoseconds); None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[0]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _alive_as(pid: str, uid: int) -> bool:
     """Whether process ``pid`` runs with real user ``uid`` and is not a zombie (already dead)."""
     try:

@@ -3,9 +3,11 @@
 Per function: values against the reference (shapes from 0-d and empty to 3-d, float32 and
 float64, default and non-default parameters; tolerance rtol/atol 1e-6/1e-9 in float64 and
 2e-4/1e-5 in float32); dtype and shape kept; stability for |x| up to 1e4 (finite, no warning,
-same tolerances); input not modified; vectorized (8x the reference's time on 3e5 elements,
-plus 5 ms). Per derivative also: agreement with central differences of the reference
-activation (h = 1e-6, rtol 1e-5, atol 1e-7, away from kinks).
+same tolerances; a derivative's extreme inputs include its kinks); input not modified;
+vectorized (8x the reference's time on 3e5 elements, plus 5 ms). Per derivative also:
+agreement with central differences of the reference activation (h = 1e-6, rtol 1e-5,
+atol 1e-7, away from kinks). At a kink a derivative may be either one-sided value
+(:func:`kink_sides`), in every check.
 """
 
 from __future__ import annotations
@@ -89,8 +91,29 @@ def inputs_for(name: str, shape, dtype, params: dict, rng) -> np.ndarray:
 
 
 def big_inputs(name: str, dtype) -> np.ndarray:
-    big = spec_of(name).big.astype(dtype)
+    """Extreme inputs; for a derivative also every kink itself (where either side is right)."""
+    big = spec_of(name).big
+    if name in GRADS:
+        big = np.unique(np.concatenate([big, np.asarray(spec_of(name).kinks({}), dtype=np.float64)]))
+    big = big.astype(dtype)
     return np.stack([big, big[::-1]]) if name in ("softmax", "log_softmax") else big
+
+
+#: How far beside a kink a one-sided derivative is taken.
+SIDE = 1e-9
+
+
+def kink_sides(reference, name: str, x: np.ndarray, params: dict) -> tuple:
+    """COURSE.md: at a kink a derivative may be either one-sided value. For a derivative
+    ``name`` whose input ``x`` sits exactly on a kink somewhere: the reference's values with the
+    left-hand and with the right-hand derivative there (elsewhere its own values); else ()."""
+    kinks = spec_of(name).kinks(params) if name in GRADS else ()
+    x64 = np.asarray(x, dtype=np.float64)
+    on_kink = np.isin(x64, np.asarray(kinks, dtype=np.float64))
+    if not on_kink.any():
+        return ()
+    function = getattr(reference, name)
+    return tuple(function(np.where(on_kink, x64 + side * SIDE, x64), **params) for side in (-1.0, 1.0))
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
@@ -110,7 +133,7 @@ def _value_cases(name, reference) -> list[Case]:
                 expected = getattr(reference, name)(x.astype(np.float64), **params)
                 args = f"({', '.join(f'{k}={v}' for k, v in params.items())})" if params else ""
                 what = f"{name}{args} on {np.dtype(dtype)} input of shape {shape}"
-                cases.append(Case(name, (x,), expected, params, dtype, {"x": x}, what))
+                cases.append(Case(name, (x,), expected, params, dtype, {"x": x}, what, alternatives=kink_sides(reference, name, x, params)))
     return cases
 
 
@@ -123,7 +146,8 @@ def test_dtype_and_shape(name, student, reference):
         for dtype in FLOAT_DTYPES:
             for shape in ((3, 4), ()) if name in ELEMENTWISE else ((3, 4),):
                 x = inputs_for(name, shape, dtype, {}, rng_for("dtype", name))
-                cases.append(Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=dtype, shape=shape))
+                expected = getattr(reference, name)(x.astype(np.float64))
+                cases.append(Case(name, (x,), expected, dtype=dtype, shape=shape, alternatives=kink_sides(reference, name, x, {})))
         return cases
 
     check_dtype_kept(student, once(__name__, "dtype", name, build=build))
@@ -135,7 +159,10 @@ def test_stability(name, student, reference):
 
     def build():
         inputs = [big_inputs(name, dtype) for dtype in FLOAT_DTYPES]
-        return [Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=x.dtype, inputs={"x": x}) for x in inputs]
+        return [
+            Case(name, (x,), getattr(reference, name)(x.astype(np.float64)), dtype=x.dtype, inputs={"x": x}, alternatives=kink_sides(reference, name, x, {}))
+            for x in inputs
+        ]
 
     check_stable(student, once(__name__, "stability", name, build=build))
 
@@ -144,7 +171,7 @@ def test_stability(name, student, reference):
 def test_input_unchanged(name, student, reference):
     """{name} leaves its input unchanged"""
     x = inputs_for(name, (4, 5), np.float64, {}, rng_for("unchanged", name))
-    check_unchanged(student, name, (x,), names=["x"], expected=getattr(reference, name)(x.copy()))
+    check_unchanged(student, name, (x,), names=["x"], expected=getattr(reference, name)(x.copy()), alternatives=kink_sides(reference, name, x, {}))
 
 
 @pytest.mark.parametrize("name", [task_param(name) for name in FUNCTIONS])
@@ -152,7 +179,8 @@ def test_vectorized(name, student, reference):
     """{name} is vectorized (no Python loop over elements)"""
     shape = (300_000,) if name in ELEMENTWISE else (3000, 100)
     x = _large_input(shape)
-    check_vectorized(student, getattr(reference, name), name, (x,), input_name=f"large{shape}")
+    alternatives = once(__name__, "speed-kinks", name, build=lambda: kink_sides(reference, name, x, {}))
+    check_vectorized(student, getattr(reference, name), name, (x,), input_name=f"large{shape}", alternatives=alternatives)
 
 
 _LARGE: dict = {}
