@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from mutants import MUTANTS  # noqa: E402
 
 from grader.lessons import get_lesson  # noqa: E402
-from grader.paths import assignment_dir, reference_dir  # noqa: E402
+from grader.paths import assignment_dir, reference_dir, reference_file  # noqa: E402
 
 
 def make_submissions(lesson_id: str, count: int, root: Path) -> list[Path]:
@@ -47,7 +47,7 @@ def make_submissions(lesson_id: str, count: int, root: Path) -> list[Path]:
         folder.mkdir(parents=True)
         (folder / lesson.filename).write_text(variants[i % len(variants)])
         for module in lesson.extra_modules:
-            shutil.copyfile(reference_dir(lesson_id) / f"{module}.py", folder / f"{module}.py")
+            shutil.copyfile(reference_file(lesson_id, module), folder / f"{module}.py")
         folders.append(folder)
     return folders
 

@@ -1,10 +1,10 @@
 """Benchmark: how long grading one numpy-lesson submission takes on this machine.
 
 Prints, per lesson, the median wall time of
-- `grade autograde LESSON reference/LESSON` as a fresh command (interpreter start included),
+- `grade autograde LESSON` of the reference as a fresh command (interpreter start included),
 - grading one submission inside a running grader (the per-submission cost of a batch),
   for the reference (full marks) and the stubs (every check fails fast),
-- `grade check LESSON reference/LESSON` as a fresh command (the student's local check);
+- `grade check LESSON` of the reference as a fresh command (the student's local check);
 then what isolation costs: starting the student's child bare (Python and numpy only), confined
 by the grader's own namespaces and user switch, and under bubblewrap, and grading the
 reference of each lesson under each available sandbox.
@@ -18,6 +18,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +39,18 @@ def wall(function, repeat: int) -> float:
     return statistics.median(times)
 
 
+def reference_folders(root: Path) -> dict[str, Path]:
+    """Each lesson's reference solution written as a submission folder under ``root`` (with the
+    modules it takes from earlier lessons, as a student submits them)."""
+    from grader.paths import reference_submission
+
+    folders = {}
+    for lesson in LESSONS:
+        reference_submission(lesson).write_to(root / lesson)
+        folders[lesson] = root / lesson
+    return folders
+
+
 def command(*args: str):
     def run():
         subprocess.run([sys.executable, "-m", "grader", *args], cwd=REPO, check=False, capture_output=True)
@@ -52,19 +65,20 @@ def main() -> None:
 
     from grader.grading import grade_submission
 
-    grade_submission("tensors", REPO / "reference" / "tensors")  # warm-up: imports, caches
+    references = reference_folders(Path(tempfile.mkdtemp(prefix="bench-references-")))
+    grade_submission("tensors", references["tensors"])  # warm-up: imports, caches
     table = Table(title=f"Grading one submission (median of {repeat}, seconds)")
     for column in ("lesson", "autograde (CLI, reference)", "in batch: reference", "in batch: stubs", "check (CLI)"):
         table.add_column(column, justify="right")
     for lesson in LESSONS:
-        reference, stubs = REPO / "reference" / lesson, REPO / "assignments" / lesson
+        reference, stubs = references[lesson], REPO / "assignments" / lesson
         cli = wall(command("autograde", lesson, str(reference)), repeat)
         warm_reference = wall(lambda: grade_submission(lesson, reference), repeat)
         warm_stubs = wall(lambda: grade_submission(lesson, stubs), repeat)
         check = wall(command("check", lesson, str(reference)), repeat)
         table.add_row(lesson, f"{cli:.2f}", f"{warm_reference:.2f}", f"{warm_stubs:.2f}", f"{check:.2f}")
     Console().print(table)
-    Console().print(isolation_table(repeat))
+    Console().print(isolation_table(repeat, references))
 
 
 def _start_and_stop(submission) -> None:
@@ -72,10 +86,9 @@ def _start_and_stop(submission) -> None:
     submission.stop()
 
 
-def isolation_table(repeat: int) -> Table:
+def isolation_table(repeat: int, references: dict[str, Path]) -> Table:
     """Child start-up and grading time under each sandbox this machine allows."""
     import os
-    import tempfile
 
     from grader.grading import grade_submission
     from grader.runner import sandbox
@@ -96,7 +109,7 @@ def isolation_table(repeat: int) -> Table:
             table.add_row(label, "not available", *("-" for _ in LESSONS))
             continue
         start = wall(lambda: _start_and_stop(Submission(Path(folder), ["tensors"])), repeat)
-        grades = [wall(lambda lesson=lesson: grade_submission(lesson, REPO / "reference" / lesson), repeat) for lesson in LESSONS]
+        grades = [wall(lambda lesson=lesson: grade_submission(lesson, references[lesson]), repeat) for lesson in LESSONS]
         table.add_row(label, f"{start:.3f}", *(f"{g:.2f}" for g in grades))
     os.environ.pop("GRADER_SANDBOX", None)
     sandbox.detect.cache_clear()

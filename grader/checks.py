@@ -1,7 +1,9 @@
 """Numerical assertions for hidden and public checks, with messages in the student's terms.
 
 Every failure raises :class:`CheckFailed` whose message names the function, the worst case
-and the numbers: ``sigmoid_grad: max abs error 3.1e-01 at x=-2 (expected 0.105, got 0.415)``.
+and the numbers: ``sigmoid_grad: max abs error 3.1e-01 at x=-2 (expected 0.105, got 0.415;
+relative error 3.0e+00, allowed 1.0e-07)``, with as many digits as it takes to tell the two
+numbers apart.
 Only the single worst case is ever shown, never the hidden inputs in bulk.
 """
 
@@ -27,13 +29,13 @@ def tolerance(dtype) -> dict:
     return dict(TOLERANCES.get(np.dtype(dtype), TOLERANCES[np.dtype(np.float64)]))
 
 
-def fmt(value) -> str:
-    """A number as a student reads it: 4 significant digits, ``nan``/``inf`` spelled out."""
+def fmt(value, digits: int = 4) -> str:
+    """A number as a student reads it: ``digits`` significant digits, ``nan``/``inf`` spelled out."""
     try:
         value = float(value)
     except (TypeError, ValueError):
         return repr(value)
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def describe_type(value) -> str:
@@ -71,16 +73,16 @@ def check_scalar(got, *, what: str) -> float:
 
 
 def _where(inputs: dict | None, index: tuple, shape: tuple) -> str:
-    """`` at x=-2 (index (3,))``: the inputs at ``index`` of a result of ``shape``."""
+    """`` at x=-2``: the inputs at ``index`` of a result of ``shape`` (`` at index (3,)`` when
+    no input has that shape)."""
     parts = []
     for name, array in (inputs or {}).items():
         array = np.asarray(array)
         if array.shape == shape:
             parts.append(f"{name}={fmt(array[index])}")
-    at = f" at {', '.join(parts)}" if parts else ""
-    if index:
-        at += f" (index {index})"
-    return at
+    if parts:  # the input itself says where; an index into a large hidden input would not
+        return f" at {', '.join(parts)}"
+    return f" at index {index}" if index else ""
 
 
 def assert_finite(got, *, what: str, inputs: dict | None = None) -> None:
@@ -124,10 +126,24 @@ def assert_close(got, expected, *, what: str, rtol: float, atol: float, inputs: 
         return
     index = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape)) if excess.ndim else ()
     worst = np.max(np.where(same_inf, 0, np.nan_to_num(error, nan=np.inf)))
+    expected_value, got_value = float(expected64[index]), float(got64[index])
+    shown_expected, shown_got = distinct(expected_value, got_value)
+    allowed = atol + rtol * abs(expected_value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = abs(got_value - expected_value) / abs(expected_value) if expected_value else float("inf")
     raise CheckFailed(
         f"{what}: max abs error {worst:.1e}{_where(inputs, index, got64.shape)} "
-        f"(expected {fmt(expected64[index])}, got {fmt(got64[index])})"
+        f"(expected {shown_expected}, got {shown_got}; relative error {relative:.1e}, allowed {allowed:.1e})"
     )
+
+
+def distinct(expected: float, got: float) -> tuple[str, str]:
+    """Both numbers with 4 significant digits, or as many more as it takes to tell them apart."""
+    for digits in range(4, 18):
+        shown = fmt(expected, digits), fmt(got, digits)
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def assert_unchanged(before: np.ndarray, after: np.ndarray, *, what: str, name: str = "x") -> None:

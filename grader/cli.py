@@ -380,7 +380,7 @@ def release(dist_dir, course_dir):
 @_data_dir_option
 def validate(lessons, data_dir):
     """Check the course (or only LESSONS): reference gets full marks, stubs get zero (a model
-    lesson's baseline: the baseline tier), assignments are in sync.
+    lesson's baseline too, while it trains and predicts), assignments are in sync.
 
     Exit code 1 when any of these fails.
     """

@@ -67,22 +67,19 @@ def smoke_split(spec: ModelSpec, x, y, seed: int = 0):
 
 def validate_labels(predicted, count: int, classes: int) -> np.ndarray:
     """``predicted`` as an int64 array of ``count`` labels in ``0 .. classes - 1``; raises
-    :class:`CheckFailed` saying what is wrong otherwise."""
+    :class:`CheckFailed` naming the shape and dtype returned and the ones expected otherwise."""
     try:
         labels = np.asarray(predicted)
     except Exception as error:  # noqa: BLE001 - whatever the student returned
         raise CheckFailed(f"predict returned something that is not an array of labels ({error})") from None
-    if labels.dtype == object or labels.dtype.kind not in "iub":
-        if labels.dtype.kind == "f" and labels.size and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
-            labels = labels.astype(np.int64)
-        else:
-            raise CheckFailed(
-                f"predict must return integer class labels, got dtype {labels.dtype}"
-                + (" (scores or probabilities? take argmax over the classes)" if labels.ndim == 2 else "")
-            )
-    if labels.shape != (count,):
-        hint = " (scores per class? take argmax over the last axis)" if labels.ndim == 2 and labels.shape[0] == count else ""
-        raise CheckFailed(f"predict must return one label per example, shape ({count},); got shape {labels.shape}{hint}")
+    expected = f"expected one integer label per example: shape ({count},), an integer dtype, values 0..{classes - 1}"
+    returned = f"predict returned an array of shape {labels.shape} and dtype {labels.dtype}; {expected}"
+    scores = labels.ndim == 2 and labels.shape[0] == count
+    integral = labels.dtype.kind in "iub" or (
+        labels.dtype.kind == "f" and labels.size and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))
+    )
+    if labels.dtype == object or not integral or labels.shape != (count,):
+        raise CheckFailed(returned + (" (scores or probabilities per class? take the argmax over the classes)" if scores else ""))
     labels = labels.astype(np.int64)
     bad = (labels < 0) | (labels >= classes)
     if bad.any():

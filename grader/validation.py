@@ -2,8 +2,8 @@
 
 For every lesson: the reference solution earns full marks, the released stubs earn zero (every
 test ``failed`` or ``error``), and ``assignments/`` matches what ``reference/`` generates. A
-model lesson's stub is its baseline: it must earn the interface points and the baseline tier,
-nothing more (its references train for minutes, and need the data set).
+model lesson's stub is its baseline: it must train within budget and give valid labels, and
+earn nothing (its references train for minutes, and need the data set).
 """
 
 from __future__ import annotations
@@ -12,18 +12,10 @@ from typing import Callable
 
 from grader.data.store import DataError
 from grader.grading import grade_submission
-from grader.lessons import LESSONS, Lesson, get_lesson
+from grader.lessons import LESSONS, get_lesson
 from grader.models import require_lesson_data
 from grader.paths import assignment_dir, reference_submission
 from grader.release import out_of_date
-
-
-def baseline_score(lesson: Lesson) -> float:
-    """What a lesson's released stub must score: 0, or for a model lesson the points of
-    ``train`` within budget, of ``predict`` and of the baseline tier."""
-    if not lesson.is_model:
-        return 0.0
-    return lesson.max_score - sum(points for _, points in lesson.model.tiers[1:])
 
 
 def validate_course(
@@ -48,8 +40,11 @@ def validate_course(
         stub = grade_submission(lesson.id, assignment_dir(lesson.id), data_dir=data_dir)
         progress(f"{lesson.id}: stubs {stub.score:g} / {stub.max_score:g}")
         passing = [t.name for t in stub.tests if t.status == "passed"]
-        if lesson.is_model and stub.score != baseline_score(lesson):
-            problems.append(f"{lesson.id}: the baseline stub scores {stub.score:g}, not the baseline tier's {baseline_score(lesson):g}")
-        elif not lesson.is_model and (stub.score != 0 or passing):
-            problems.append(f"{lesson.id}: stubs score {stub.score:g}; passing: {passing[:5]}")
+        conditions = [t for t in stub.tests if t.max_score == 0]
+        if stub.score != 0:
+            problems.append(f"{lesson.id}: stubs score {stub.score:g} (a stub, or a model lesson's released baseline, must earn 0)")
+        elif lesson.is_model and any(t.status != "passed" for t in conditions):
+            problems.append(f"{lesson.id}: the baseline stub does not run: {[f'{t.name}: {t.message}' for t in conditions if t.status != 'passed'][:2]}")
+        elif not lesson.is_model and passing:
+            problems.append(f"{lesson.id}: stubs pass checks: {passing[:5]}")
     return problems

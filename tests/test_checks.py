@@ -13,7 +13,16 @@ def test_assert_close_names_the_worst_case():
     x = np.array([-2.0, 0.0, 2.0])
     with pytest.raises(CheckFailed) as failure:
         assert_close([0.1, 0.5, 0.9], [0.105, 0.5, 0.415], what="sigmoid_grad", rtol=1e-6, atol=1e-9, inputs={"x": x})
-    assert str(failure.value) == "sigmoid_grad: max abs error 4.9e-01 at x=2 (index (2,)) (expected 0.415, got 0.9)"
+    assert str(failure.value) == "sigmoid_grad: max abs error 4.9e-01 at x=2 (expected 0.415, got 0.9; relative error 1.2e+00, allowed 4.2e-07)"
+
+
+def test_close_numbers_are_shown_with_the_digits_that_tell_them_apart():
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([-0.11764705925], [-0.11764705882], what="f", rtol=1e-9, atol=1e-12)
+    assert "(expected -0.1176470588, got -0.1176470593; relative error 3.7e-09, allowed 1.2e-10)" in str(failure.value)
+    with pytest.raises(CheckFailed) as failure:
+        assert_close(np.zeros(300_000) + 1.0, np.ones(300_000) * 2, what="f", rtol=0, atol=0)
+    assert "at index (0,)" in str(failure.value)
 
 
 def test_assert_close_accepts_matching_infinities_and_rejects_nan():

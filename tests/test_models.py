@@ -46,7 +46,9 @@ def test_tiers_rise_from_baseline_to_a_target_the_contract_allows(lesson_id):
     assert thresholds == sorted(set(thresholds))
     assert spec.target >= CONTRACT_TARGETS[lesson_id]
     assert lesson.module == "model" and set(lesson.tasks) == {"train", "predict"}
-    assert sum(points for _, points in spec.tiers) < lesson.tasks["train"]
+    assert spec.baseline < thresholds[0], "the released baseline earns nothing"
+    assert sum(points for _, points in spec.tiers) == lesson.max_score == lesson.tasks["train"], "the target earns full marks"
+    assert lesson.tasks["predict"] == 0, "valid labels are a condition, not points"
     for framework in FRAMEWORKS:
         assert spec.budget_s(framework, "cuda") <= spec.budget_s(framework, "cpu")
 
@@ -71,8 +73,8 @@ def test_labels_as_ints_or_integral_floats_are_accepted():
         (np.zeros(5, dtype=np.int64), r"shape \(4,\)"),
         (np.array([0, 1, 2, 3]), "in 0..2"),
         (np.array([-1, 0, 0, 0]), "in 0..2"),
-        (np.array([0.5, 1, 2, 0]), "integer class labels"),
-        (["a", "b", "c", "d"], "integer class labels"),
+        (np.array([0.5, 1, 2, 0]), r"shape \(4,\) and dtype float64; expected one integer label per example"),
+        (["a", "b", "c", "d"], r"dtype <U1; expected one integer label per example: shape \(4,\), an integer dtype, values 0..2"),
     ],
     ids=["probabilities", "wrong-length", "too-large", "negative", "fractional", "strings"],
 )
@@ -189,14 +191,14 @@ def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp
         pytest.param("imdb", "baseline_keras.py", marks=needs_imdb, id="imdb-keras"),
     ],
 )
-def test_released_baseline_gets_the_baseline_tier_only(lesson_id, source_file, data_dir, tmp_path):
+def test_released_baseline_runs_and_earns_nothing(lesson_id, source_file, data_dir, tmp_path):
     spec = get_lesson(lesson_id).model
     result = grade_submission(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir)
-    by_name = {t.name: t for t in result.tests}
-    baseline, *higher = spec.tiers
-    assert by_name[f"test accuracy reaches {baseline[0]}"].status == "passed", _summary(result)
-    assert all(by_name[f"test accuracy reaches {threshold}"].status == "failed" for threshold, _ in higher), _summary(result)
-    assert result.score == 1.0 + 2.0 + baseline[1]
+    conditions = [t for t in result.tests if t.max_score == 0]
+    assert [t.status for t in conditions] == ["passed", "passed"], _summary(result)
+    assert spec.baseline - 0.02 <= result.details["accuracy"] < spec.tiers[0][0], _summary(result)
+    assert all(t.status == "failed" for t in result.tests if t.name.startswith("test accuracy")), _summary(result)
+    assert result.score == 0.0
 
 
 # -- broken and dishonest submissions (numpy models on the real Fashion-MNIST) ---------------
@@ -230,16 +232,17 @@ def _by_task(result) -> dict:
 def test_a_constant_model_gets_the_interface_points_only(data_dir, tmp_path):
     result = grade_submission("fashion_mnist", _numpy_model(tmp_path), device="cpu", data_dir=data_dir)
     assert result.details["accuracy"] == pytest.approx(0.1)
-    assert _by_task(result) == {"train": 1.0, "predict": 2.0}
-    assert "test accuracy 0.1000 is below 0.85" in " ".join(t.message for t in result.tests)
+    assert _by_task(result) == {"train": 0.0, "predict": 0.0}
+    assert all(t.status == "passed" for t in result.tests if t.max_score == 0), "it trains within budget and gives valid labels"
+    assert "test accuracy 0.1000 is below 0.88" in " ".join(t.message for t in result.tests)
 
 
 @needs_fashion
 @pytest.mark.parametrize(
     "predict, message",
     [
-        ("return np.full((len(x), 10), 0.1)", "argmax"),
-        ("return np.zeros(5, dtype=int)", r"shape \(10000,\)"),
+        ("return np.full((len(x), 10), 0.1)", r"returned an array of shape \(10000, 10\) and dtype float64; expected .*shape \(10000,\).*argmax"),
+        ("return np.zeros(5, dtype=int)", r"returned an array of shape \(5,\) and dtype int64; expected one integer label per example: shape \(10000,\)"),
         ("return np.full(len(x), 10)", "in 0..9"),
         ("raise RuntimeError('boom')", "RuntimeError: boom"),
     ],
@@ -247,7 +250,7 @@ def test_a_constant_model_gets_the_interface_points_only(data_dir, tmp_path):
 )
 def test_bad_predictions_lose_predict_and_accuracy_with_a_clear_message(predict, message, data_dir, tmp_path):
     result = grade_submission("fashion_mnist", _numpy_model(tmp_path, predict), device="cpu", data_dir=data_dir)
-    assert _by_task(result) == {"train": 1.0, "predict": 0.0}, _summary(result)
+    assert _by_task(result) == {"train": 0.0, "predict": 0.0}, _summary(result)
     predict_check = next(t for t in result.tests if t.task == "predict")
     assert predict_check.status in ("failed", "error")
     import re
@@ -275,7 +278,7 @@ def test_reading_the_test_labels_from_disk_fails(sandbox_mode, data_dir, tmp_pat
     assert result.details["accuracy"] is None, "the child read the test labels"
     predict_check = next(t for t in result.tests if t.task == "predict")
     assert predict_check.status == "error" and ("No such file" in predict_check.message or "Permission" in predict_check.message)
-    assert result.score == 1.0
+    assert result.score == 0.0
 
 
 @needs_fashion
@@ -342,7 +345,7 @@ def test_autograde_cli_writes_model_feedback(data_dir, tmp_path):
     )
     assert run.exit_code == 0, run.output
     (result,) = json.loads(run.output[run.output.index("[") :])
-    assert result["score"] == 4.0 and result["details"]["framework"] == "torch"
+    assert result["score"] == 0.0 and result["details"]["framework"] == "torch", "the released baseline earns nothing"
     page = next(out.rglob("feedback.html")).read_text()
     assert "Confusion matrix" in page and next(out.rglob("training_curves.png")).stat().st_size > 5000
 

@@ -96,10 +96,10 @@ def check_vectorized(
         for i, arg in enumerate(args)
     ]
     verdict = getattr(student, "_values_verdicts", {}).get(name)
-    if verdict is not True:  # unknown, or wrong: check the values here (a broken call raises)
-        _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64, alternatives)
     if verdict is False:
-        raise CheckFailed(f"{name} is timed only once it gives the right values (see its other checks)")
+        raise CheckFailed(f"{name}: values are wrong: see '{name} matches the reference' ({name} is timed only once it gives the right values)")
+    if verdict is None:  # its values were not checked yet: check them here (a broken call raises)
+        _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64, alternatives)
     student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
     allowed = SLOWDOWN_FACTOR * reference_s + SLACK_S
     if student_s > allowed:  # measure again before failing: a busy machine must not cost points
@@ -126,19 +126,31 @@ def _timed(function, *args, **kwargs) -> float:
     return time.thread_time() - started
 
 
-def _check_value(got, expected, what: str, dtype, alternatives=()) -> None:
+def _check_value(got, expected, what: str, dtype, alternatives=(), student=None) -> None:
     """The result must be right before any other property of it earns points."""
     if np.ndim(expected) == 0 and not isinstance(expected, np.ndarray) and not isinstance(expected, np.generic):
         got = check_scalar(got, what=what)
     else:
         got = check_array(got, what=what, shape=np.shape(expected))
-    assert_close(got, expected, what=what, alternatives=alternatives, **tolerance(dtype))
+    _assert_values(student, what, got, expected, dtype=dtype, alternatives=alternatives)
+
+
+def _assert_values(student, name: str, got, expected, *, dtype, alternatives=(), inputs=None) -> None:
+    """``assert_close`` for a check of another property than the values (dtype, stability,
+    input unchanged): when ``name``'s own values check has already failed, the message points
+    there instead of repeating a value error that would read like a problem of this property."""
+    try:
+        assert_close(got, expected, what=name, inputs=inputs, alternatives=alternatives, **tolerance(dtype))
+    except CheckFailed:
+        if student is not None and getattr(student, "_values_verdicts", {}).get(name) is False:
+            raise CheckFailed(f"{name}: values are wrong: see '{name} matches the reference'") from None
+        raise
 
 
 def check_unchanged(student, name: str, args: tuple, kwargs: dict | None = None, names=None, *, expected, alternatives=()) -> None:
     """Fail when the student's ``name`` gives a wrong result or modifies any array argument."""
     result = student.call(name, *args, return_args=True, **(kwargs or {}))
-    _check_value(result.value, expected, name, np.float64, alternatives)
+    _check_value(result.value, expected, name, np.float64, alternatives, student)
     names = names or [f"argument {i + 1}" for i in range(len(args))]
     for before, after, label in zip(args, result.args_after, names):
         if isinstance(before, np.ndarray):
@@ -207,7 +219,7 @@ def check_dtype_kept(student, cases: list[Case]) -> None:
     for case, answer in _answers(student, cases):
         shape = case.shape if case.shape is not None else np.shape(case.expected)
         got = check_array(answer.value, what=case.name, shape=shape, dtype=case.dtype)
-        assert_close(got, case.expected, what=case.name, alternatives=case.alternatives, **tolerance(case.dtype))
+        _assert_values(student, case.name, got, case.expected, dtype=case.dtype, alternatives=case.alternatives)
 
 
 def check_stable(student, cases: list[Case], *, scalar: bool = False) -> None:
@@ -222,7 +234,7 @@ def check_stable(student, cases: list[Case], *, scalar: bool = False) -> None:
         else:
             got, inputs = check_array(answer.value, what=case.name, shape=np.shape(case.expected)), case.inputs
         assert_finite(got, what=case.name, inputs=inputs)
-        assert_close(got, case.expected, what=case.name, inputs=inputs, alternatives=case.alternatives, **tolerance(case.dtype))
+        _assert_values(student, case.name, got, case.expected, dtype=case.dtype, alternatives=case.alternatives, inputs=inputs)
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

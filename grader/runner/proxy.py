@@ -23,6 +23,8 @@ from grader.runner import protocol, sandbox, zygote
 
 DEFAULT_CALL_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 30.0
+#: How often a call under a CPU budget is checked against it, in seconds.
+CPU_POLL_S = 0.5
 
 
 class StudentError(Exception):
@@ -120,6 +122,9 @@ class Submission:
         self._workdir: str | None = None
         self._to_child = self._from_child = None
         self._cpu_pid: int | None = None
+        self._cpu_limit: float | None = None
+        #: CPU seconds of the last call made under :meth:`cpu_budget`.
+        self.last_cpu_seconds: float | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -295,6 +300,25 @@ class Submission:
         return answers
 
     @contextlib.contextmanager
+    def cpu_budget(self, cpu_seconds: float, wall_seconds: float):
+        """Within the block, one call may use ``cpu_seconds`` of CPU time (every process of the
+        child's user, read from the kernel: what it got, however busy the machine) and run
+        ``wall_seconds`` on the clock; past either it is stopped (:class:`StudentTimeout`).
+        :attr:`last_cpu_seconds` is then the CPU time the last call used."""
+        saved = self.call_timeout_s, self._cpu_limit
+        self.call_timeout_s, self._cpu_limit = wall_seconds, cpu_seconds
+        try:
+            yield
+        finally:
+            self.call_timeout_s, self._cpu_limit = saved
+
+    def _cpu_total(self) -> float | None:
+        """CPU seconds used so far by the child and everything it started (None if unknown)."""
+        if self._uid is not None:
+            return sandbox.user_cpu_seconds(self._uid)
+        return sandbox.process_cpu_seconds(self._process.pid) if self._process is not None else None
+
+    @contextlib.contextmanager
     def time_limit(self, seconds: float):
         """Within the block, one call (or program) may run ``seconds`` instead of the usual
         limit (a model's training under its budget)."""
@@ -382,11 +406,30 @@ class Submission:
         timeout = self.call_timeout_s
         if self.deadline is not None:
             timeout = max(0.0, min(timeout, self.deadline - time.monotonic()))
+        cpu_before = self._cpu_total() if self._cpu_limit is not None else None
         try:
-            return self._receive(timeout, what)
+            if cpu_before is None:
+                return self._receive(timeout, what)
+            return self._receive_within_cpu(timeout, what, cpu_before)
         except StudentTimeout:
             self.timed_out.update(names)
             raise
+
+    def _receive_within_cpu(self, timeout: float, what: str, cpu_before: float) -> tuple[dict, list]:
+        """:meth:`_receive`, polling the child's CPU time against :attr:`_cpu_limit`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._receive(0.0, what)  # stops the child and raises StudentTimeout
+            ready, _, _ = select.select([self._from_child], [], [], min(remaining, CPU_POLL_S))
+            used = (self._cpu_total() or cpu_before) - cpu_before
+            self.last_cpu_seconds = used
+            if ready:
+                return self._receive(0.0, what)
+            if used > self._cpu_limit:
+                self.stop()
+                raise StudentTimeout(f"{what} used {used:.0f} s of CPU time, past its limit of {self._cpu_limit:.0f} s")
 
     def _receive(self, timeout: float, what: str) -> tuple[dict, list]:
         ready, _, _ = select.select([self._from_child], [], [], timeout)

@@ -313,6 +313,26 @@ def child_pid(uid: int | None, launched: int | None) -> int | None:
     return oldest[1] if oldest else None
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of process ``pid``, every thread and the children it has reaped
+    (``/proc/PID/stat``); None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            fields = stat_file.read().rsplit(")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def user_cpu_seconds(uid: int) -> float:
+    """CPU seconds of every live process of user ``uid`` (see :func:`process_cpu_seconds`)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _alive_as(entry, uid):
+            total += process_cpu_seconds(int(entry)) or 0.0
+    return total
+
+
 def cpu_seconds(pid: int) -> float | None:
     """CPU seconds process ``pid`` (its main thread) has run, from ``/proc/PID/schedstat``
     (nanoseconds); None if it cannot be read."""

@@ -2,7 +2,7 @@
 
 Two 3x3 convolution blocks (batch norm, ReLU, max-pool), a dense layer with dropout, and
 softmax cross-entropy, trained with AdamW under a one-cycle learning-rate schedule that runs
-on the clock: it warms up over the first 15 % of the budget and anneals to zero as the budget
+on the budget's clock: it warms up over the first 15 % of the budget and anneals to zero as the budget
 runs out, where training stops (a slower machine only means fewer steps). Random horizontal
 flips augment the images. Reaches about 0.92 test accuracy in 120 s on two CPU cores.
 """
@@ -58,9 +58,17 @@ def to_tensor(x: np.ndarray, device: str) -> torch.Tensor:
     return ((images / 255.0 - MEAN) / STD).unsqueeze(1)
 
 
+def budget_clock(device):
+    """The clock ``time_budget_s`` counts (see the lesson README): on CPU this process's CPU
+    time over the cores, which a busy machine does not run down; on a GPU the wall clock."""
+    cores = os.cpu_count() or 1
+    return (lambda: time.process_time() / cores) if device == "cpu" else time.perf_counter
+
+
 def train(x_train, y_train, *, device, time_budget_s, seed):
     """Train the network on ``(x_train, y_train)`` within ``time_budget_s`` seconds."""
-    started = time.perf_counter()
+    clock = budget_clock(device)
+    started = clock()
     torch.manual_seed(seed)
     torch.set_num_threads(os.cpu_count() or 1)
     generator = torch.Generator().manual_seed(seed)
@@ -72,11 +80,11 @@ def train(x_train, y_train, *, device, time_budget_s, seed):
     history = {"loss": [], "accuracy": []}
     deadline = started + BUDGET_USE * time_budget_s
     network.train()
-    while time.perf_counter() < deadline:
+    while clock() < deadline:
         order = torch.randperm(len(x), generator=generator).to(device)
         epoch_loss, epoch_correct, seen = 0.0, 0, 0
         for start in range(0, len(x) - BATCH + 1, BATCH):
-            now = time.perf_counter()
+            now = clock()
             if now >= deadline:
                 break
             for group in optimizer.param_groups:

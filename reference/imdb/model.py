@@ -63,9 +63,17 @@ def packed(docs: list[np.ndarray], device: str) -> tuple[torch.Tensor, torch.Ten
     return torch.from_numpy(np.concatenate(docs)).to(device), torch.from_numpy(offsets).to(device)
 
 
+def budget_clock(device):
+    """The clock ``time_budget_s`` counts (see the lesson README): on CPU this process's CPU
+    time over the cores, which a busy machine does not run down; on a GPU the wall clock."""
+    cores = os.cpu_count() or 1
+    return (lambda: time.process_time() / cores) if device == "cpu" else time.perf_counter
+
+
 def train(x_train, y_train, *, device, time_budget_s, seed):
     """Build the vocabulary from the training reviews and train within ``time_budget_s``."""
-    started = time.perf_counter()
+    clock = budget_clock(device)
+    started = clock()
     deadline = started + 0.9 * time_budget_s
     torch.manual_seed(seed)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -83,9 +91,9 @@ def train(x_train, y_train, *, device, time_budget_s, seed):
     history = {"loss": [], "accuracy": []}
     epoch_seconds = 0.0
     for _ in range(MAX_EPOCHS):
-        if time.perf_counter() + epoch_seconds > deadline:
+        if clock() + epoch_seconds > deadline:
             break
-        epoch_start = time.perf_counter()
+        epoch_start = clock()
         order = rng.permutation(len(docs))
         total_loss, correct = 0.0, 0
         model.train()
@@ -103,7 +111,7 @@ def train(x_train, y_train, *, device, time_budget_s, seed):
             correct += int((logits.argmax(1) == labels[batch]).sum())
         history["loss"].append(total_loss / len(order))
         history["accuracy"].append(correct / len(order))
-        epoch_seconds = time.perf_counter() - epoch_start
+        epoch_seconds = clock() - epoch_start
     model.eval()
     model.history = history
     model.device = device

@@ -8,6 +8,7 @@ budget. To use it, rename it to ``model.py``. Reaches about 0.89 test accuracy w
 two CPU cores.
 """
 
+import os
 import re
 import time
 from collections import Counter
@@ -38,18 +39,25 @@ def ngrams(words: list[str]) -> list[str]:
 class StopBeforeBudget(keras.callbacks.Callback):
     """Stops training when one more epoch would run past the deadline."""
 
-    def __init__(self, deadline: float):
+    def __init__(self, deadline: float, clock):
         super().__init__()
-        self.deadline = deadline
-        self.epoch_started = time.perf_counter()
+        self.deadline, self.clock = deadline, clock
+        self.epoch_started = clock()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_started = time.perf_counter()
+        self.epoch_started = self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
+        now = self.clock()
         if now + (now - self.epoch_started) > self.deadline:
             self.model.stop_training = True
+
+
+def budget_clock(device):
+    """The clock ``time_budget_s`` counts (see the lesson README): on CPU this process's CPU
+    time over the cores, which a busy machine does not run down; on a GPU the wall clock."""
+    cores = os.cpu_count() or 1
+    return (lambda: time.process_time() / cores) if device == "cpu" else time.perf_counter
 
 
 def encode(texts, vocabulary: dict[str, int]) -> np.ndarray:
@@ -63,7 +71,8 @@ def encode(texts, vocabulary: dict[str, int]) -> np.ndarray:
 
 def train(x_train, y_train, *, device, time_budget_s, seed):
     """Build the vocabulary from the training reviews and train within ``time_budget_s``."""
-    deadline = time.perf_counter() + 0.9 * time_budget_s
+    clock = budget_clock(device)
+    deadline = clock() + 0.9 * time_budget_s
     keras.utils.set_random_seed(seed)
     counts = Counter()
     for text in x_train:
@@ -81,7 +90,7 @@ def train(x_train, y_train, *, device, time_budget_s, seed):
     )
     model.fit(
         encode(x_train, vocabulary), np.asarray(y_train), batch_size=BATCH, epochs=MAX_EPOCHS,
-        callbacks=[StopBeforeBudget(deadline)], verbose=0,
+        callbacks=[StopBeforeBudget(deadline, clock)], verbose=0,
     )  # fmt: skip
     model.vocabulary = vocabulary
     return model

@@ -20,7 +20,7 @@ from grader.hidden.support import rng_for, run_program
 from grader.paths import load_reference
 from grader.plugin import task_param
 from grader.runner.protocol import Rng
-from grader.runner.proxy import Program
+from grader.runner.proxy import Program, StudentError
 
 TOL = {"rtol": 1e-9, "atol": 1e-12}
 SHAPES = [(3,), (2, 3), (4, 1)]
@@ -48,14 +48,16 @@ def _label(name, options):
 
 
 def _cases():
-    return [task_param(f"{name}-{i}", name, options, task=name) for name, configs in CONFIGS.items() for i, options in enumerate(configs)]
+    return [
+        task_param(f"{name}-{i}", name, options, _label(name, options), task=name) for name, configs in CONFIGS.items() for i, options in enumerate(configs)
+    ]
 
 
 
 
-@pytest.mark.parametrize("name, options", _cases())
-def test_trajectory(name, options, student, reference):
-    """{name} follows the reference's 50-step trajectory"""
+@pytest.mark.parametrize("name, options, label", _cases())
+def test_trajectory(name, options, label, student, reference):
+    """{label} follows the reference's 50-step trajectory"""
     rng = rng_for("trajectory", name, str(options))
     start = [rng.normal(size=shape) for shape in SHAPES]
     grads = [[rng.normal(size=shape) for shape in SHAPES] for _ in range(STEPS)]
@@ -68,7 +70,11 @@ def test_trajectory(name, options, student, reference):
         program.method(optimizer, "step", grad)
         if step in SNAPSHOTS:
             snapshots[step] = program.helper("identity", params)
-    answers = run_program(student, program)
+    try:
+        answers = run_program(student, program)
+    except StudentError as error:  # say which configuration failed
+        error.args = (f"{label}: {error}",)
+        raise
 
     ref_params = [p.copy() for p in start]
     ref_optimizer = getattr(reference, name)(ref_params, **options)
