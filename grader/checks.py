@@ -170,3 +170,57 @@ def directional_derivative(f, x: np.ndarray, direction: np.ndarray, eps: float =
     differences: (f(x + eps d) - f(x - eps d)) / (2 eps), which a right gradient g matches as g . d."""
     x = np.asarray(x, dtype=np.float64)
     return (float(f(x + eps * direction)) - float(f(x - eps * direction))) / (2 * eps)
+
+
+# -- properties, for the public checks: the same ones the hidden checks grade ------------------
+#: A public speed check allows this many times a plain numpy pass over the same input, plus
+#: PUBLIC_SLACK_S (CPU seconds): vectorized code meets it, a Python loop over elements does not.
+PUBLIC_SLOWDOWN = 20.0
+PUBLIC_SLACK_S = 0.01
+
+
+def call_quietly(function, *args, what: str, **kwargs):
+    """``function(*args, **kwargs)``, failing when it raised a numpy warning (overflow, division
+    by zero, invalid value) or returned NaN or inf: the stability the hidden checks grade."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    if caught:
+        raise CheckFailed(f"{what} raised a warning: {caught[0].category.__name__}: {caught[0].message}")
+    values = np.asarray(result, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise CheckFailed(f"{what} returned {fmt(values[~np.isfinite(values)][0])}; expected finite values (compute it stably)")
+    return result
+
+
+def assert_inputs_unchanged(function, *args, what: str, **kwargs) -> None:
+    """Fail when ``function`` modifies any of its array arguments in place."""
+    copies = [arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args]
+    function(*copies, **kwargs)
+    for number, (before, after) in enumerate(zip(args, copies), start=1):
+        if isinstance(before, np.ndarray):
+            assert_unchanged(before, after, what=what, name=f"argument {number}")
+
+
+def cpu_seconds(function, *args, **kwargs) -> float:
+    """CPU seconds of this thread spent in ``function(*args, **kwargs)`` (the best of three)."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        function(*args, **kwargs)
+        best = min(best, time.thread_time() - started)
+    return best
+
+
+def assert_vectorized(function, *args, what: str, baseline, **kwargs) -> None:
+    """Fail when ``function(*args)`` takes far longer than ``baseline()`` (one plain numpy pass
+    over inputs of the same size): the mark of a Python loop over elements."""
+    took, plain = cpu_seconds(function, *args, **kwargs), cpu_seconds(baseline)
+    allowed = PUBLIC_SLOWDOWN * plain + PUBLIC_SLACK_S
+    if took > allowed:
+        size = args[0].size if hasattr(args[0], "size") else "?"
+        raise CheckFailed(f"{what} took {took:.3f} s on {size} elements (allowed {allowed:.3f} s): use numpy operations on whole arrays, not a Python loop")

@@ -162,7 +162,7 @@ def check(lesson, path, show_all, data_dir):
         more = (
             "Grading trains on the whole training split under the full budget and scores the test split."
             if lesson.is_model
-            else "The hidden checks test more: edge cases, stability, speed."
+            else "The hidden checks grade these same properties on other inputs: random shapes from 0-d to 3-d, non-default parameters, finite differences, larger timed inputs."
         )
         out.print(f"[green]All {len(result.tests)} public checks passed.[/] {more}")
     sys.exit(0 if ok else 1)

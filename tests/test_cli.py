@@ -14,7 +14,7 @@ COMMANDS = ["list", "start", "check", "submit", "status", "autograde", "release"
 
 
 def run(*args):
-    return CliRunner().invoke(main, list(args))
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, list(args))  # wide enough that no message wraps
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -46,3 +46,21 @@ def test_other_checks_of_a_function_with_wrong_values_point_to_its_values_check(
     for title in ("sigmoid keeps the input's dtype and shape", "sigmoid leaves its input unchanged", "sigmoid is finite and warning-free for |x| up to 1e4"):
         assert tests[title].message == "sigmoid: values are wrong: see 'sigmoid matches the reference'", title
     assert "timed only once it gives the right values" in tests["sigmoid is vectorized (no Python loop over elements)"].message
+
+
+def test_a_public_check_catches_every_property_the_hidden_checks_grade(tmp_path):
+    from grader.checking import check_submission
+
+    naive = lambda source: source.replace("    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))\n", "    return 1 / (1 + np.exp(-x))\n")  # noqa: E731
+    result = check_submission("activations", make_submission(tmp_path, "activations", naive))
+    failing = {test.name: test.message for test in result.tests if test.status != "passed"}
+    title = "sigmoid is stable for |x| up to 1e4, keeps float32, leaves its input unchanged and is vectorized"
+    assert title in failing and "raised a warning: RuntimeWarning: overflow" in failing[title]
+    assert all(name.startswith("sigmoid") or "sigmoid" not in name for name in failing)
+    looped = lambda source: source.replace("def mae(y_true, y_pred):", "def _mae(y_true, y_pred):") + (  # noqa: E731
+        "\n\ndef mae(y_true, y_pred):\n    return sum(abs(float(t) - float(p)) for t, p in zip(np.ravel(y_true), np.ravel(y_pred))) / np.size(y_true)\n"
+    )
+    result = check_submission("losses", make_submission(tmp_path, "losses", looped, name="looped"))
+    failing = {test.name: test.message for test in result.tests if test.status != "passed"}
+    assert list(failing) == ["mae is stable on extreme inputs, keeps float32, leaves its inputs unchanged and is vectorized"]
+    assert "use numpy operations on whole arrays" in next(iter(failing.values()))

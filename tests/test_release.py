@@ -81,7 +81,7 @@ def test_student_distribution_has_no_hidden_checks_or_reference(tmp_path):
 def test_student_distribution_runs_check_but_not_autograde(tmp_path):
     build_student_distribution(tmp_path / "dist")
     project = tmp_path / "dist" / "nn-grader-student"
-    env = {**os.environ, "PYTHONPATH": str(project)}
+    env = {**os.environ, "PYTHONPATH": str(project), "COLUMNS": "200"}  # wide enough that no message wraps
     env.pop("GRADER_COURSE_ROOT", None)
 
     def grade(*args):

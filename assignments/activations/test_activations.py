@@ -1,8 +1,10 @@
-"""Public checks of activations.py: a few known values per function.
+"""Public checks of activations.py: a few known values per function, and every property the
+hidden checks grade (stable for |x| up to 1e4, float32 kept, input unchanged, vectorized), each
+on inputs of its own.
 
-Run them with `grade check activations` (or `pytest` in this folder). They are a first
-signal only: the hidden checks also test random inputs of every shape, float32, extreme
-inputs up to |x| = 1e4, finite differences, in-place changes and speed.
+Run them with `grade check activations` (or `pytest` in this folder). The hidden checks test
+the same properties on other inputs: random ones of every shape from 0-d to 3-d, non-default
+parameters, finite differences and larger timed inputs.
 """
 
 import math
@@ -10,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.checks import assert_close, check_array
+from grader.checks import assert_close, assert_inputs_unchanged, assert_vectorized, call_quietly, check_array
 
 POINTS = [-2.5, -0.7, 0.3, 1.9]
 
@@ -85,13 +87,6 @@ def test_hard_swish_values(student):
     assert_close(student.hard_swish(x), [0.0, -1 / 3, 2 / 3, 4.0], what="hard_swish", inputs={"x": x}, **TOL)
 
 
-@pytest.mark.task("sigmoid")
-def test_sigmoid_keeps_float32(student):
-    """sigmoid keeps float32 inputs in float32"""
-    x = np.array([0.0, 1.0], dtype=np.float32)
-    check_array(student.sigmoid(x), what="sigmoid", shape=(2,), dtype=np.float32)
-
-
 @pytest.mark.task("softmax")
 def test_softmax_rows_sum_to_one(student):
     """softmax rows are positive and sum to 1"""
@@ -113,3 +108,47 @@ def test_softmax_backward_of_ones_is_zero(student):
     """softmax_backward with grad_out = 1 everywhere is 0 (softmax always sums to 1)"""
     x = np.array([[0.5, -1.0, 2.0]])
     assert_close(student.softmax_backward(x, np.ones_like(x)), np.zeros_like(x), what="softmax_backward", rtol=0, atol=1e-12)
+
+
+ACTIVATIONS = [
+    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "softsign", "step",
+    "exponential", "swish", "gelu", "mish", "hard_sigmoid", "hard_tanh", "hard_swish",
+    "tanhshrink", "softshrink", "hardshrink",
+]  # fmt: skip
+FUNCTIONS = [name for base in ACTIVATIONS for name in (base, f"{base}_grad")] + ["softmax", "log_softmax"]
+EXTREME = np.array([-1e4, -1e3, -100.0, -20.0, -1e-8, 1e-8, 20.0, 100.0, 1e3, 1e4])
+LARGE = np.random.default_rng(0).uniform(-6, 6, 300_000)
+
+
+def _shaped(name: str, x: np.ndarray) -> np.ndarray:
+    """Rows for softmax and log_softmax; as it is for the elementwise functions."""
+    return np.stack([x, x[::-1]]) if name in ("softmax", "log_softmax") else x
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.task(n), id=n) for n in FUNCTIONS])
+def test_properties(name, student):
+    """{name} is stable for |x| up to 1e4, keeps float32, leaves its input unchanged and is vectorized"""
+    function = getattr(student, name)
+    extreme = EXTREME[np.abs(EXTREME) <= 50] if name.startswith("exponential") else EXTREME
+    for dtype in (np.float64, np.float32):
+        call_quietly(function, _shaped(name, extreme).astype(dtype), what=f"{name} on {np.dtype(dtype).name} inputs up to |x| = {np.abs(extreme).max():g}")
+    small = np.linspace(-2.5, 2.5, 12).reshape(3, 4)
+    check_array(function(small.astype(np.float32)), what=f"{name} on float32 input", shape=(3, 4), dtype=np.float32)
+    assert_inputs_unchanged(function, small, what=name)
+    large = LARGE.reshape(3000, 100) if name in ("softmax", "log_softmax") else LARGE
+    assert_vectorized(function, large, what=name, baseline=lambda: np.exp(large))
+
+
+@pytest.mark.task("softmax_backward")
+def test_softmax_backward_properties(student):
+    """softmax_backward is stable for |x| up to 1e4, keeps float32, leaves its inputs unchanged and is vectorized"""
+    x = _shaped("softmax", EXTREME)
+    grad_out = np.linspace(-1, 1, x.size).reshape(x.shape)
+    for dtype in (np.float64, np.float32):
+        call_quietly(student.softmax_backward, x.astype(dtype), grad_out.astype(dtype), what=f"softmax_backward on {np.dtype(dtype).name} inputs up to |x| = 1e4")
+    small, grad_small = np.linspace(-2.5, 2.5, 12).reshape(3, 4), np.linspace(1, -1, 12).reshape(3, 4)
+    got = student.softmax_backward(small.astype(np.float32), grad_small.astype(np.float32))
+    check_array(got, what="softmax_backward on float32 input", shape=(3, 4), dtype=np.float32)
+    assert_inputs_unchanged(student.softmax_backward, small, grad_small, what="softmax_backward")
+    large = LARGE.reshape(3000, 100)
+    assert_vectorized(student.softmax_backward, large, large, what="softmax_backward", baseline=lambda: np.exp(large) * large)

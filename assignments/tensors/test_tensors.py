@@ -1,7 +1,9 @@
 """Public checks of tensors.py: small examples you can verify by hand.
 
-Run them with `grade check tensors` (or `pytest` in this folder). The hidden checks also test
-random tensors of several ranks, float32, in-place changes and larger regression problems.
+Then every property the hidden checks grade on the tensor operations, on inputs of its own:
+float32 kept, inputs unchanged, vectorized. Run them with `grade check tensors` (or `pytest` in
+this folder). The hidden checks test the same properties on other inputs: random tensors of
+ranks 0 to 3 and larger regression problems.
 """
 
 import itertools
@@ -9,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from grader.checks import assert_close, check_array
+from grader.checks import assert_close, assert_inputs_unchanged, assert_vectorized, check_array
 
 TOL = {"rtol": 1e-9, "atol": 1e-12}
 BITS = np.array(list(itertools.product([0.0, 1.0], repeat=2)))
@@ -104,3 +106,33 @@ def test_linear_regression_gd_first_step(student):
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     y = np.array([1.0, 2.0])
     assert_close(student.linear_regression_gd(X, y, lr=0.1, epochs=1), [0.1, 0.2], what="linear_regression_gd", **TOL)
+
+
+RNG = np.random.default_rng(0)
+#: operation: (small arguments, large arguments for the speed check)
+OPERATIONS = {
+    "tensor_sum": ((RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3))), (RNG.normal(size=(550, 550)), RNG.normal(size=(550, 550)))),
+    "scalar_multiply": ((2.5, RNG.normal(size=(2, 3))), (2.5, RNG.normal(size=(550, 550)))),
+    "outer_product": ((RNG.normal(size=3), RNG.normal(size=4)), (RNG.normal(size=550), RNG.normal(size=550))),
+    "tensor_product": ((RNG.normal(size=(2, 2)), RNG.normal(size=3)), (RNG.normal(size=(30, 20)), RNG.normal(size=550))),
+}
+
+
+def _as(dtype, args):
+    return tuple(arg.astype(dtype) if isinstance(arg, np.ndarray) else arg for arg in args)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.task(n), id=n) for n in OPERATIONS])
+def test_operation_properties(name, student):
+    """{name} keeps float32, leaves its inputs unchanged and is vectorized"""
+    function = getattr(student, name)
+    small, large = OPERATIONS[name]
+    got = function(*_as(np.float32, small))
+    if not isinstance(got, np.ndarray) or got.dtype != np.float32:
+        raise AssertionError(f"{name} returned {getattr(got, 'dtype', type(got).__name__)} for float32 inputs; keep the inputs' dtype")
+    assert_inputs_unchanged(function, *small, what=name)
+    assert_vectorized(function, *large, what=name, baseline=lambda: NUMPY[name](*large))
+
+
+#: What numpy does in one call, for the speed check's yardstick.
+NUMPY = {"tensor_sum": np.add, "scalar_multiply": np.multiply, "outer_product": np.outer, "tensor_product": np.multiply.outer}
