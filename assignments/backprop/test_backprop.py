@@ -112,11 +112,11 @@ def test_dense_uses_weights_changed_in_place(student):
 def test_dropout_training_and_eval(student):
     """Dropout: kept units are scaled by 1/(1-p) in training; eval mode is the identity"""
     x = np.ones((4, 5))
-    layer = student.Dropout(0.5, np.random.default_rng(0))
-    out = layer.forward(x)
+    dropout = student.Dropout(0.5, np.random.default_rng(0))
+    out = dropout.forward(x)
     assert set(np.unique(out)) <= {0.0, 2.0}, f"Dropout(0.5) in training gave {sorted(set(np.unique(out)))[:4]}; expected only 0 and 2 (kept units times 1/(1-p))"
-    layer.eval()
-    assert_close(layer.forward(x), x, what="Dropout.forward in eval mode", rtol=0, atol=0)
+    dropout.eval()
+    assert_close(dropout.forward(x), x, what="Dropout.forward in eval mode", rtol=0, atol=0)
 
 
 @pytest.mark.task("SoftmaxCrossEntropy")
