@@ -334,13 +334,22 @@ def user_cpu_seconds(uid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU seconds process ``pid`` (its main thread) has run, from ``/proc/PID/schedstat``
-    (nanoseconds); None if it cannot be read."""
+    """CPU seconds process ``pid`` has run: every live thread's from
+    ``/proc/PID/task/*/schedstat`` (nanoseconds), and no less than the whole process's count in
+    clock ticks (which keeps threads that have ended); None if it cannot be read."""
     try:
-        with open(f"/proc/{pid}/schedstat") as schedstat:
-            return int(schedstat.read().split()[0]) / 1e9
-    except (OSError, IndexError, ValueError):
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
         return None
+    total = 0
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/schedstat") as schedstat:
+                total += int(schedstat.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    ticks = process_cpu_seconds(pid)
+    return max(total / 1e9, ticks or 0.0)
 
 
 def _alive_as(pid: str, uid: int) -> bool:
