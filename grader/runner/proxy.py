@@ -73,6 +73,10 @@ def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
     }
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[threads] = str(limits.threads)
+    if limits.threads > 1:
+        # Threads that wait for each other sleep instead of spinning: on a busy machine a spin
+        # burns the CPU time a model's budget counts without doing any work.
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     if not limits.gpu:
         env["CUDA_VISIBLE_DEVICES"] = ""
     for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", *(("CUDA_VISIBLE_DEVICES",) if limits.gpu else ())):
