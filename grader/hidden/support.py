@@ -190,14 +190,16 @@ def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
             else:
                 got = check_array(answer.value, what=what, shape=np.shape(case.expected))
             assert_close(got, case.expected, what=what, inputs=case.inputs, alternatives=case.alternatives, **tolerance(case.dtype))
-    except Exception:
+    except CheckFailed:
         _record_values(student, names, False)
         raise
     _record_values(student, names, True)
 
 
 def _record_values(student, names, ok: bool) -> None:
-    """Remember whether a function's values were right: its speed is graded only then."""
+    """Remember whether a function's values were right (True) or wrong (False; not when the
+    call itself failed, whose error its other checks then show): its speed is graded only
+    when right, and its other checks point to the values check when wrong."""
     if not hasattr(student, "_values_verdicts"):
         student._values_verdicts = {}
     for name in names:
