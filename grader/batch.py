@@ -121,7 +121,7 @@ def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict
     # What is left broke a pool each time: each alone in a pool of its own, so that only a
     # submission whose grading kills its worker (or a machine that kills every worker) fails.
     for index, job in list(pending.items()):
-        graded, broken = _pool_round({index: job}, 1, arrived, grade)
+        _, broken = _pool_round({index: job}, 1, arrived, grade)
         if broken:
             arrived(index, grader_error(job, f"the grading worker process died before this submission was graded ({broken}); grade it again"))
 

@@ -90,7 +90,7 @@ def check_folder(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT_LI
     folder = Path(folder)
     if not folder.is_dir():
         raise SubmissionError(f"folder '{folder}' does not exist")
-    files = read_submission(folder, first=tuple(f"{module}.py" for module in lesson.modules), limits=limits)
+    files = read_submission(folder, first=lesson.module_files, limits=limits)
     for module in lesson.modules:
         name = f"{module}.py"
         if name not in files.files:

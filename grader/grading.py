@@ -71,7 +71,7 @@ def grade_submission(
     else:
         path = Path(path)
         try:
-            files = read_submission(path, first=tuple(f"{module}.py" for module in lesson.modules))
+            files = read_submission(path, first=lesson.module_files)
         except IntakeError as error:
             raise SubmissionNotFound(str(error)) from None
     problem = data_problem(lesson, data_dir)

@@ -224,6 +224,7 @@ class _Reader:
         self.first_left_out: str | None = None
         self.more_refused = 0
         self.folders: set[str] = set()
+        self.accepted_bytes = 0
 
     # -- bookkeeping ------------------------------------------------------------------------
     def refuse(self, path: str, reason: str) -> None:
@@ -250,7 +251,7 @@ class _Reader:
         if size > self.limits.file_bytes:
             self.refuse(path, f"is {_megabytes(size)}; a file may be at most {_megabytes(self.limits.file_bytes)} (leave data and outputs out)")
             return False
-        if self.result.total_bytes + size > self.limits.total_bytes:
+        if self.accepted_bytes + size > self.limits.total_bytes:
             self.refuse(path, f"was left out: the submission would exceed {_megabytes(self.limits.total_bytes)} in all")
             return False
         return True
@@ -263,6 +264,7 @@ class _Reader:
             self.refuse(path, "is both a file and a folder in the archive: the first one was kept")
         else:
             self.result.files[path] = content
+            self.accepted_bytes += len(content)
             self.folders.update(parents)
 
     def finish(self) -> None:

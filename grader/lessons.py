@@ -109,6 +109,11 @@ class Lesson:
         return [self.module, *self.extra_modules]
 
     @property
+    def module_files(self) -> tuple[str, ...]:
+        """The files of :attr:`modules` (``backprop.py``, ...), read first from a submission."""
+        return tuple(f"{module}.py" for module in self.modules)
+
+    @property
     def filename(self) -> str:
         """The file the student writes, e.g. ``activations.py``."""
         return f"{self.module}.py"
