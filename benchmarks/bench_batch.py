@@ -63,7 +63,7 @@ def run(command: list[str], cwd: Path) -> float:
 
 def nbgrader_course(root: Path, lessons: list[str], submissions: dict[str, list[Path]]) -> Path:
     """A course folder whose submitted/ holds every submission, as `nbgrader collect` leaves them."""
-    from grader.course import config_lines
+    from grader.release import config_lines
     from grader.notebook import lesson_notebook
 
     import nbformat

@@ -63,18 +63,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
     repeat = parser.parse_args().repeat
 
-    from grader.grading import grade_submission
+    from grader.api import GradeRequest, grade
 
     references = reference_folders(Path(tempfile.mkdtemp(prefix="bench-references-")))
-    grade_submission("tensors", references["tensors"])  # warm-up: imports, caches
+    grade(GradeRequest("tensors", references["tensors"]))  # warm-up: imports, caches
     table = Table(title=f"Grading one submission (median of {repeat}, seconds)")
     for column in ("lesson", "autograde (CLI, reference)", "in batch: reference", "in batch: stubs", "check (CLI)"):
         table.add_column(column, justify="right")
     for lesson in LESSONS:
         reference, stubs = references[lesson], REPO / "assignments" / lesson
         cli = wall(command("autograde", lesson, str(reference)), repeat)
-        warm_reference = wall(lambda: grade_submission(lesson, reference), repeat)
-        warm_stubs = wall(lambda: grade_submission(lesson, stubs), repeat)
+        warm_reference = wall(lambda: grade(GradeRequest(lesson, reference)), repeat)
+        warm_stubs = wall(lambda: grade(GradeRequest(lesson, stubs)), repeat)
         check = wall(command("check", lesson, str(reference)), repeat)
         table.add_row(lesson, f"{cli:.2f}", f"{warm_reference:.2f}", f"{warm_stubs:.2f}", f"{check:.2f}")
     Console().print(table)
@@ -90,7 +90,7 @@ def isolation_table(repeat: int, references: dict[str, Path]) -> Table:
     """Child start-up and grading time under each sandbox this machine allows."""
     import os
 
-    from grader.grading import grade_submission
+    from grader.api import GradeRequest, grade
     from grader.runner import sandbox
     from grader.runner.proxy import Submission
 
@@ -109,7 +109,7 @@ def isolation_table(repeat: int, references: dict[str, Path]) -> Table:
             table.add_row(label, "not available", *("-" for _ in LESSONS))
             continue
         start = wall(lambda: _start_and_stop(Submission(Path(folder), ["tensors"])), repeat)
-        grades = [wall(lambda lesson=lesson: grade_submission(lesson, references[lesson]), repeat) for lesson in LESSONS]
+        grades = [wall(lambda lesson=lesson: grade(GradeRequest(lesson, references[lesson])), repeat) for lesson in LESSONS]
         table.add_row(label, f"{start:.3f}", *(f"{g:.2f}" for g in grades))
     os.environ.pop("GRADER_SANDBOX", None)
     sandbox.detect.cache_clear()

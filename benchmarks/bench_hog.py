@@ -25,7 +25,9 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.grading import data_problem, grade_submission  # noqa: E402
+from grader.api import GradeRequest, grade  # noqa: E402
+
+from grader.grading import data_problem
 from grader.lessons import LESSONS, get_lesson  # noqa: E402
 from grader.paths import reference_dir, reference_submission  # noqa: E402
 
@@ -57,7 +59,7 @@ def grade_all(lesson_ids: list[str], data_dir: str | None, root: Path) -> list[t
             continue
         for label, submission in submissions(lesson_id, root / lesson_id):
             started = time.perf_counter()
-            result = grade_submission(lesson_id, submission, device="cpu", data_dir=data_dir)
+            result = grade(GradeRequest(lesson_id, submission, device="cpu", data_dir=data_dir))
             seconds = time.perf_counter() - started
             if not result.graded:
                 rows.append((label, f"grader-error: {result.message}", seconds))

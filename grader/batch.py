@@ -1,7 +1,7 @@
 """Grade many submissions at once: a local pool of worker processes, or a Dask cluster.
 
-A batch is a map of "grade one submission" (:func:`grade_one`) over many; grading one
-submission knows nothing of batches. Workers are started once and reused, so each pays the
+A batch is a map of "grade one request" (:func:`grade_one`, :func:`grader.api.grade`) over
+many; grading one submission knows nothing of batches. Workers are started once and reused, so each pays the
 interpreter and import start-up once. With a Dask scheduler the submission folders must be
 reachable at the same paths on every worker (a shared filesystem).
 
@@ -21,6 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
+from grader.api import GradeRequest
 from grader.lessons import get_lesson
 from grader.results import GRADER_ERROR, NOT_THE_STUDENTS, GradingResult
 
@@ -28,21 +29,20 @@ from grader.results import GRADER_ERROR, NOT_THE_STUDENTS, GradingResult
 POOL_ROUNDS = 3
 
 
-def grade_one(job: tuple) -> dict:
-    """Grade one submission ``(lesson_id, folder, call_timeout_s, device, data_dir)``; the
-    COURSE.md object. Never raises: an exception of the grader becomes ``grader-error``."""
-    from grader.grading import grade_submission
+def grade_one(request: GradeRequest) -> dict:
+    """Grade one request (:func:`grader.api.grade`); the COURSE.md object. Never raises: an
+    exception of the grader becomes ``grader-error``."""
+    from grader.api import grade
 
-    lesson_id, folder, timeout, device, data_dir = job
     try:
-        return grade_submission(lesson_id, folder, call_timeout_s=timeout, device=device, data_dir=data_dir).to_dict()
+        return grade(request).to_dict()
     except Exception as error:  # noqa: BLE001 - reported in the result, the batch goes on
-        return grader_error(job, f"grading failed inside the grader: {type(error).__name__}: {error}; {NOT_THE_STUDENTS}")
+        return grader_error(request, f"grading failed inside the grader: {type(error).__name__}: {error}; {NOT_THE_STUDENTS}")
 
 
-def grader_error(job: tuple, message: str) -> dict:
-    """The ``grader-error`` object of ``job`` with ``message``."""
-    return GradingResult.grader_error(job[0], str(job[1]), message).to_dict()
+def grader_error(request: GradeRequest, message: str) -> dict:
+    """The ``grader-error`` object of ``request`` with ``message``."""
+    return GradingResult.grader_error(request.lesson, request.source, message, request.student).to_dict()
 
 
 def outcome(result: GradingResult) -> str:
@@ -56,45 +56,40 @@ def outcome(result: GradingResult) -> str:
 
 
 def grade_many(
-    lesson_id: str,
-    folders: list[str | Path],
+    requests: list[GradeRequest],
     *,
-    call_timeout_s: float | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
-    device: str = "auto",
-    data_dir: str | Path | None = None,
     on_result: Callable[[int, GradingResult], None] = lambda index, result: None,
 ) -> list[GradingResult]:
-    """Grade ``folders`` in parallel; results in the order of ``folders``.
+    """Grade ``requests`` in parallel; results in the order of ``requests``.
 
-    ``workers`` local processes (default: one per core; one for a model lesson, whose
-    training uses every core and is timed against its budget), or the Dask cluster at
-    ``scheduler``. ``device`` and ``data_dir`` are for the model lessons.
-    ``on_result(index, result)`` is called as each result arrives.
+    ``workers`` local processes (default: one per core; one when a model lesson is among
+    them: its training uses every core and is timed against its budget), or the Dask cluster
+    at ``scheduler``. ``on_result(index, result)`` is called as each result arrives.
     """
-    data_dir = str(data_dir) if data_dir is not None else None
-    jobs = [(lesson_id, str(folder), call_timeout_s, device, data_dir) for folder in folders]
-    results: list[GradingResult | None] = [None] * len(jobs)
+    results: list[GradingResult | None] = [None] * len(requests)
 
     def arrived(index: int, data: dict) -> None:
         results[index] = GradingResult.from_dict(data)
         on_result(index, results[index])
 
+    if not requests:
+        return []
     if scheduler:
-        _grade_on_dask(scheduler, jobs, arrived)
+        _grade_on_dask(scheduler, requests, arrived)
     else:
-        default = 1 if get_lesson(lesson_id).is_model else os.cpu_count() or 1
-        workers = max(1, min(workers or default, len(jobs)))
+        models = any(get_lesson(request.lesson).is_model for request in requests)
+        workers = max(1, min(workers or (1 if models else os.cpu_count() or 1), len(requests)))
         if workers == 1:
-            for index, job in enumerate(jobs):
-                arrived(index, grade_one(job))
+            for index, request in enumerate(requests):
+                arrived(index, grade_one(request))
         else:
-            _grade_on_pool(jobs, workers, arrived)
+            _grade_on_pool(requests, workers, arrived)
     return [result for result in results if result is not None]
 
 
-def _grade_on_dask(scheduler: str, jobs: list[tuple], arrived: Callable[[int, dict], None]) -> None:
+def _grade_on_dask(scheduler: str, jobs: list[GradeRequest], arrived: Callable[[int, dict], None]) -> None:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
@@ -110,7 +105,7 @@ def _grade_on_dask(scheduler: str, jobs: list[tuple], arrived: Callable[[int, di
             arrived(index, data)
 
 
-def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[tuple], dict] = grade_one) -> None:
+def _grade_on_pool(jobs: list[GradeRequest], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[GradeRequest], dict] = grade_one) -> None:
     """Grade ``jobs`` with ``grade`` on local pools of ``workers`` processes (see the module
     docstring for what happens when a worker dies)."""
     pending = dict(enumerate(jobs))
@@ -126,7 +121,7 @@ def _grade_on_pool(jobs: list[tuple], workers: int, arrived: Callable[[int, dict
             arrived(index, grader_error(job, f"the grading worker process died before this submission was graded ({broken}); grade it again"))
 
 
-def _pool_round(pending: dict[int, tuple], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[tuple], dict]) -> tuple[int, str]:
+def _pool_round(pending: dict[int, GradeRequest], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[GradeRequest], dict]) -> tuple[int, str]:
     """Grade ``pending`` (index -> job) on a fresh pool, removing each job that gets a result;
     returns how many did and, if the pool broke (a worker died), why."""
     from grader.runner.sandbox import adopt, detect

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.api import GradeRequest
+from grader.collector import ResultCollector
+from grader.errors import SubmissionNotFound
 from grader.lessons import Lesson, get_lesson
 from grader.paths import assignment_dir
-from grader.plugin import ResultCollector
 from grader.results import GradingResult
 from grader.suite import run_suite
 
@@ -20,14 +22,14 @@ def public_checks_file(lesson: Lesson) -> Path:
     return assignment_dir(lesson.id) / f"test_{lesson.module}.py"
 
 
-def check_submission(lesson_id: str, path: str | Path) -> GradingResult:
-    """Run the public checks of ``lesson_id`` against the student's folder ``path``."""
+def run_public_checks(lesson_id: str, folder: Path, *, data_dir: str | Path | None = None) -> GradingResult:
+    """Run the public checks of ``lesson_id`` against the student's ``folder`` (a model
+    lesson's smoke run reads its data from ``data_dir``, default: the configured one)."""
     lesson = get_lesson(lesson_id)
-    path = Path(path)
-    if not path.is_dir():
-        raise FileNotFoundError(f"folder '{path}' does not exist")
-    collector = ResultCollector(lesson, submission=path, isolate=False)
+    if not folder.is_dir():
+        raise SubmissionNotFound(f"folder '{folder}' does not exist")
+    request = GradeRequest(lesson.id, folder, data_dir=Path(data_dir).resolve() if data_dir else None)
     checks = public_checks_file(lesson)
-    result = run_suite([checks], collector, ini=checks.parent / "pytest.ini", forget_modules=True)
-    result.submission = str(path)
+    result = run_suite([checks], ResultCollector(request, isolate=False), ini=checks.parent / "pytest.ini", forget_modules=True)
+    result.submission = str(folder)
     return result

@@ -13,15 +13,14 @@ import numbers
 
 import numpy as np
 
+from grader.errors import CheckFailed
+
 #: Default tolerances per dtype: |got - expected| <= atol + rtol * |expected|.
 TOLERANCES = {
     np.dtype(np.float64): {"rtol": 1e-6, "atol": 1e-9},
     np.dtype(np.float32): {"rtol": 2e-4, "atol": 1e-5},
 }
 
-
-class CheckFailed(AssertionError):
-    """A check of the student's result failed; the message is for the student."""
 
 
 def tolerance(dtype) -> dict:

@@ -5,10 +5,7 @@ Heavy imports (pytest runs, numpy) live inside the commands so that ``grade --he
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -17,10 +14,6 @@ from grader import __version__
 from grader.lessons import LESSONS, UnknownLesson, get_lesson
 
 USAGE_EXIT = 2
-#: ``grade autograde``: some submissions were not graded because the grader failed.
-GRADER_ERROR_EXIT = 3
-#: ``grade autograde`` prints at most this many lines about entries the intake left out.
-MAX_REFUSED_LINES = 20
 
 
 class GradeUsageError(click.UsageError):
@@ -120,17 +113,13 @@ def list_command(lesson):
 @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
 def start(lesson, directory, force):
     """Copy the stubs and public checks of LESSON into DIRECTORY (default: ./LESSON)."""
-    from grader.paths import assignment_dir
+    from grader import api
 
-    source = assignment_dir(lesson.id)
     target = Path(directory or lesson.id)
-    existing = [p.name for p in source.iterdir() if (target / p.name).exists()] if target.exists() else []
-    if existing and not force:
-        raise GradeUsageError(f"{target} already has {', '.join(sorted(existing))}; use --force to overwrite")
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.iterdir()):
-        if path.is_file():
-            shutil.copy2(path, target / path.name)
+    try:
+        api.start(lesson.id, target, force=force)
+    except FileExistsError as error:
+        raise GradeUsageError(str(error)) from None
     click.echo(f"Started {lesson.id} in {target}/: edit {lesson.filename}, then run: grade check {lesson.id} {target}")
 
 
@@ -144,28 +133,16 @@ def check(lesson, path, show_all, data_dir):
 
     Exit code 1 when any check does not pass.
     """
-    from grader import report
-    from grader.checking import check_submission
+    from grader import api, report
 
-    if path is None:
-        path = lesson.id if Path(lesson.id).is_dir() else "."
-    folder = _existing_folder(path)
-    if data_dir:
-        os.environ["GRADER_DATA_DIR"] = str(Path(data_dir).resolve())
-    result = check_submission(lesson.id, folder)
-    out = report.console()
-    counts = result.counts()
-    ok = counts["passed"] == len(result.tests)
-    if show_all or not ok or lesson.is_model:
-        out.print(report.check_table(result, only_problems=not (show_all or lesson.is_model)))
-    if ok:
-        more = (
-            "Grading trains on the whole training split under the full budget and scores the test split."
-            if lesson.is_model
-            else "The hidden checks grade these same properties on other inputs: random shapes from 0-d to 3-d, non-default parameters, finite differences, larger timed inputs."
-        )
-        out.print(f"[green]All {len(result.tests)} public checks passed.[/] {more}")
+    result = api.check(lesson.id, _student_folder(lesson, path), data_dir=data_dir)
+    ok = report.print_check(report.console(), lesson, result, show_all=show_all)
     sys.exit(0 if ok else 1)
+
+
+def _student_folder(lesson, path: str | None) -> Path:
+    """The student's folder: PATH, else ./LESSON when it exists, else the current folder."""
+    return _existing_folder(path or (lesson.id if Path(lesson.id).is_dir() else "."))
 
 
 def _course_options(command):
@@ -175,13 +152,11 @@ def _course_options(command):
     return command
 
 
-def _settings(course_dir, exchange_root, course_id):
-    from grader.exchange import SubmissionError, load_settings
+def _settings(course_dir, exchange_root=None, course_id=None, data_dir=None):
+    """The grader's settings (:class:`grader.api.Settings`) with the command line's overrides."""
+    from grader.api import Settings
 
-    try:
-        return load_settings(course_dir, exchange_root, course_id)
-    except SubmissionError as error:
-        raise GradeUsageError(str(error)) from None
+    return Settings.load(course_dir, exchange_root=exchange_root, course_id=course_id, data_dir=data_dir)
 
 
 @main.command()
@@ -195,46 +170,14 @@ def submit(lesson, path, student, course_dir, exchange_root, course_id):
     Checks the folder, runs the public checks, then delivers it even when some fail (after
     saying so) and prints a receipt. An earlier submission is never overwritten.
     """
-    from rich.text import Text
+    from grader import api, report
+    from grader.exchange import SubmissionError
 
-    from grader import report
-    from grader.checking import check_submission
-    from grader.exchange import SubmissionError, check_folder
-    from grader.exchange import submit as deliver
-
-    settings = _settings(course_dir, exchange_root, course_id)
-    folder = _existing_folder(path or (lesson.id if Path(lesson.id).is_dir() else "."))
     try:
-        files = check_folder(lesson, folder)
+        submitted = api.submit(lesson.id, _student_folder(lesson, path), student, _settings(course_dir, exchange_root, course_id))
     except SubmissionError as error:
         raise GradeUsageError(str(error)) from None
-    out = report.console()
-    for refusal in files.refused:
-        out.print(Text(f"left out: {refusal.message}"), style="yellow")
-    result = check_submission(lesson.id, folder)
-    out.print(report.submit_summary(result))
-    with tempfile.TemporaryDirectory() as scratch:
-        extra = _lesson_notebook_file(lesson, Path(scratch))
-        try:
-            receipt = deliver(lesson, files, student, settings, extra_files=extra)
-        except SubmissionError as error:
-            raise GradeUsageError(str(error)) from None
-    out.print(f"Submitted {lesson.id} for {student} at {receipt.timestamp}")
-    out.print(f"receipt: {receipt.submission_id}")
-    out.print(f"sha256 of the manifest: {receipt.sha256}")
-
-
-def _lesson_notebook_file(lesson, scratch: Path) -> dict:
-    """The lesson's nbgrader notebook, for courses that autograde with nbgrader (needs nbformat)."""
-    try:
-        import nbformat
-    except ImportError:
-        return {}
-    from grader.notebook import lesson_notebook
-
-    path = scratch / f"{lesson.id}.ipynb"
-    nbformat.write(lesson_notebook(lesson), str(path))
-    return {path.name: path}
+    report.print_submitted(report.console(), lesson, student, submitted)
 
 
 @main.command()
@@ -244,10 +187,13 @@ def _lesson_notebook_file(lesson, scratch: Path) -> dict:
 def status(lesson, student, course_dir, exchange_root, course_id):
     """List your submissions (of LESSON, or of every lesson) in the course's exchange."""
     from grader import report
-    from grader.exchange import list_submissions
+    from grader.exchange import SubmissionError, list_submissions
 
-    settings = _settings(course_dir, exchange_root, course_id)
-    records = list_submissions(settings, student=student, lesson=lesson.id if lesson else None)
+    try:
+        exchange = _settings(course_dir, exchange_root, course_id).exchange()
+    except SubmissionError as error:
+        raise GradeUsageError(str(error)) from None
+    records = list_submissions(exchange, student=student, lesson=lesson.id if lesson else None)
     report.console().print(report.submissions_table(records, student))
 
 
@@ -278,80 +224,24 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     Exit code 0 when every submission was graded, whatever the scores; 3 when the grader itself
     failed on some (listed at the end; nothing is recorded for them).
     """
-    from rich.text import Text
-
-    from grader import feedback, report, results
-    from grader.batch import grade_many
-
-    from grader.grading import data_problem
-    from grader.results import GradingResult
+    from grader import autograde as batch
+    from grader import report
+    from grader.api import GradeRequest
 
     _instructor_only("autograde")
     if not paths and not course_dir:
         raise GradeUsageError("give submission folders, or --course DIR")
-    folders = [_existing_submission(path) for path in paths]
-    from grader.runner.sandbox import detect
-
-    for line in detect().missing():
-        click.echo(f"grade: note: protection off: {line}", err=True)
-    out = report.console(stderr=json_out == "-")
-    problem = data_problem(lesson, data_dir)  # found before any submission is graded
-    if problem:
-        click.echo(f"grade: error: {problem}", err=True)
-
-    def grade_all(targets, on_result=lambda index, result: None):
-        if problem:
-            failed = [GradingResult.grader_error(lesson.id, str(target), f"{problem}; then grade again") for target in targets]
-            for index, result in enumerate(failed):
-                on_result(index, result)
-            return failed
-        with report.BatchProgress(out, len(targets)) as progress:
-
-            def arrived(index, result):
-                progress.advance(result)
-                on_result(index, result)
-
-            return grade_many(
-                lesson.id, targets, call_timeout_s=timeout_s, workers=workers, scheduler=scheduler, on_result=arrived, device=device, data_dir=data_dir
-            )
-
-    graded = grade_all(folders) if folders else []
-    if course_dir:
-        from grader.course import autograde_course
-
-        try:
-            graded += autograde_course(Path(course_dir), lesson, db_url=db_url, grade_all=grade_all, all_submissions=all_submissions)
-        except LookupError as error:
-            raise GradeUsageError(str(error)) from None
-    out.print(report.scores_table(graded))
-    refused = [line for result in graded for line in report.refused_lines(result)]
-    for line in refused[:MAX_REFUSED_LINES]:
-        out.print(Text(line, style="yellow"))
-    if len(refused) > MAX_REFUSED_LINES:
-        out.print(f"... and {len(refused) - MAX_REFUSED_LINES} more entries left out (each result's \"refused\" lists them)")
-    if details:
-        for result in graded:
-            out.print(report.task_breakdown_table(result))
-    if feedback_dir:
-        feedback.write_feedback(graded, Path(feedback_dir))
-    if csv_out:
-        feedback.write_csv(graded, Path(csv_out))
-    scored = [result for result in graded if result.graded]
-    if gradescope_out and scored:
-        feedback.write_gradescope(scored, Path(gradescope_out))
-    if json_out == "-":
-        click.echo(results.dumps(graded))
-    elif json_out:
-        Path(json_out).write_text(results.dumps(graded) + "\n")
-    failures = [result for result in graded if not result.graded]
-    if failures:
-        out.print(report.grader_errors_table(failures))
-        click.echo(
-            f"grade: {len(failures)} of {len(graded)} submission(s) were not graded because the grader failed (no score was recorded for them); "
-            "fix the cause and grade them again" + (" (a re-run of --course grades them)" if course_dir else ""),
-            err=True,
-        )
-        sys.exit(GRADER_ERROR_EXIT)
+    outputs = batch.Outputs(json_out, feedback_dir and Path(feedback_dir), csv_out and Path(csv_out), gradescope_out and Path(gradescope_out), details)
+    job = batch.Autograde(
+        GradeRequest(lesson.id, "", call_timeout_s=timeout_s, device=device, data_dir=Path(data_dir) if data_dir else None),
+        tuple(_existing_submission(path) for path in paths),
+        _settings(course_dir) if course_dir else None, db_url, all_submissions, outputs, workers, scheduler,
+    )
+    try:
+        code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
+    except LookupError as error:
+        raise GradeUsageError(str(error)) from None
+    sys.exit(code)
 
 
 @main.command()
@@ -368,7 +258,7 @@ def release(dist_dir, course_dir):
         archive = build_student_distribution(Path(dist_dir))
         click.echo(f"student distribution: {archive}")
     if course_dir:
-        from grader.course import config_lines, write_sources
+        from grader.release import config_lines, write_sources
 
         folders = write_sources(Path(course_dir))
         click.echo(f"nbgrader sources: {', '.join(str(f) for f in folders)}")

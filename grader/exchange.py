@@ -7,9 +7,8 @@ hidden staging folder and renamed into place, so a collect never sees half a sub
 two students submitting at once never meet. A ``manifest.json`` records the sha256 of every
 file, the grader's version, the lesson, the student and the time.
 
-Settings come from nbgrader's own ``nbgrader_config.py`` (``c.Exchange.root``,
-``c.CourseDirectory.course_id``) in the course folder, overridden by the environment
-(``GRADER_EXCHANGE_ROOT``, ``GRADER_COURSE_ID``) and then by command-line options.
+Where the exchange is comes from :class:`grader.api.Settings` (nbgrader's own
+``nbgrader_config.py``, the environment, the command line).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__
+from grader.errors import RequestError
 from grader.intake import DEFAULT_LIMITS, IntakeLimits, SubmissionFiles, read_small_file, read_submission
 from grader.lessons import Lesson
 
@@ -32,13 +32,14 @@ DEFAULT_EXCHANGE = "/usr/local/share/nbgrader/exchange"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
-class SubmissionError(ValueError):
+class SubmissionError(RequestError, ValueError):
     """A submission that cannot be delivered; the message says what to fix."""
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where submissions go."""
+class Exchange:
+    """Where submissions go: a course's folder in nbgrader's exchange (see
+    :meth:`grader.api.Settings.exchange`)."""
 
     exchange_root: Path
     course_id: str
@@ -71,17 +72,6 @@ def read_nbgrader_config(course_dir: str | Path | None = None) -> dict:
     return {"exchange_root": loaded.get("Exchange", {}).get("root"), "course_id": course.get("course_id"), "db_url": course.get("db_url")}
 
 
-def load_settings(course_dir: str | Path | None = None, exchange_root: str | None = None, course_id: str | None = None) -> Settings:
-    """Settings from ``nbgrader_config.py`` in ``course_dir`` (default: the current folder),
-    then the environment, then the explicit arguments."""
-    config = read_nbgrader_config(course_dir)
-    root = exchange_root or os.environ.get("GRADER_EXCHANGE_ROOT") or config["exchange_root"] or DEFAULT_EXCHANGE
-    course = course_id or os.environ.get("GRADER_COURSE_ID") or config["course_id"]
-    if not course:
-        raise SubmissionError("no course id: set c.CourseDirectory.course_id in nbgrader_config.py, GRADER_COURSE_ID, or --course-id")
-    return Settings(Path(str(root)), str(course))
-
-
 def check_folder(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT_LIMITS) -> SubmissionFiles:
     """The files to submit, read by the intake's rules (:mod:`grader.intake`: regular files
     only, never through a link; what it leaves out is in ``refused``). Raises
@@ -112,18 +102,18 @@ def _check_student(student: str) -> None:
         raise SubmissionError(f"student id {student!r} is not allowed (no '+', '*', '/', and not starting with '.')")
 
 
-def submit(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, settings: Settings, *, extra_files: dict[str, Path] | None = None) -> Receipt:
+def submit(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, exchange: Exchange, *, extra_files: dict[str, Path] | None = None) -> Receipt:
     """Deliver ``folder`` (or its files as :func:`check_folder` read them) as ``student``'s
     submission of ``lesson``; never overwrites one."""
     _check_student(student)
     files = folder if isinstance(folder, SubmissionFiles) else check_folder(lesson, Path(folder))
-    if not settings.inbound.is_dir():
-        raise SubmissionError(f"the exchange has no inbound folder {settings.inbound}: is the course id right? (ask your instructor)")
+    if not exchange.inbound.is_dir():
+        raise SubmissionError(f"the exchange has no inbound folder {exchange.inbound}: is the course id right? (ask your instructor)")
     moment = datetime.now(timezone.utc)
     timestamp = moment.strftime(TIMESTAMP_FORMAT)
     random_part = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
     name = f"{student}+{lesson.id}+{timestamp}+{random_part}"
-    staging = settings.inbound / f".{student}-{random_part}.partial"
+    staging = exchange.inbound / f".{student}-{random_part}.partial"
     try:
         files.write_to(staging, mode=0o700)
         manifest_files = {relative: hashlib.sha256(content).hexdigest() for relative, content in files.files.items()}
@@ -139,12 +129,12 @@ def submit(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, s
         for path in staging.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         os.chmod(staging, 0o777)
-        os.rename(staging, settings.inbound / name)
+        os.rename(staging, exchange.inbound / name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     digest = hashlib.sha256(manifest_text.encode()).hexdigest()
-    return Receipt(name, digest, settings.inbound / name, timestamp)
+    return Receipt(name, digest, exchange.inbound / name, timestamp)
 
 
 @dataclass(frozen=True)
@@ -158,13 +148,13 @@ class SubmissionRecord:
     sha256: str | None
 
 
-def list_submissions(settings: Settings, student: str | None = None, lesson: str | None = None) -> list[SubmissionRecord]:
+def list_submissions(exchange: Exchange, student: str | None = None, lesson: str | None = None) -> list[SubmissionRecord]:
     """The submissions in the exchange's inbound folder, oldest first (as ``nbgrader collect``
     parses their names)."""
-    if not settings.inbound.is_dir():
+    if not exchange.inbound.is_dir():
         return []
     records = []
-    for path in settings.inbound.iterdir():
+    for path in exchange.inbound.iterdir():
         if path.name.startswith(".") or path.name.count("+") < 2:
             continue
         parts = path.name.rsplit("+", 3) if path.name.count("+") >= 3 else path.name.split("+")

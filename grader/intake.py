@@ -31,6 +31,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.errors import RequestError
+
 #: Archive suffixes :func:`read_submission` reads (anything else must be a folder).
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 #: Folders and files skipped silently: caches and the archivers' own metadata.
@@ -76,7 +78,7 @@ class Refusal:
         return {"path": self.path, "message": self.message}
 
 
-class IntakeError(ValueError):
+class IntakeError(RequestError, ValueError):
     """There is no submission at the path given, or the grader cannot open it."""
 
 

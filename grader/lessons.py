@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from grader.errors import RequestError
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -70,7 +72,6 @@ class ModelSpec:
 
 
 FRAMEWORKS = ("torch", "keras")
-DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Lesson:
         return float(sum(self.tasks.values()))
 
 
-class UnknownLesson(LookupError):
+class UnknownLesson(RequestError, LookupError):
     """A lesson id that is not in the catalogue."""
 
     def __init__(self, lesson_id: str):

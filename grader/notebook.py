@@ -16,11 +16,13 @@ import io
 import warnings
 from pathlib import Path
 
+from grader.errors import GraderFault
+
 _RESULTS: dict = {}
 GRADE_CELL = "test_{task}"
 
 
-class GraderError(RuntimeError):
+class GraderError(GraderFault, RuntimeError):
     """The grader itself failed on this submission: the cell errors with this, never a silent 0."""
 
 
@@ -38,11 +40,11 @@ def task_score(lesson_id: str, task: str, folder: str | Path = ".") -> float | N
         return None
     key = (lesson_id, str(Path(folder).resolve()))
     if key not in _RESULTS:
-        from grader.grading import grade_submission
+        from grader.api import GradeRequest, grade
 
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
-            _RESULTS[key] = grade_submission(lesson_id, folder)
+            _RESULTS[key] = grade(GradeRequest(lesson_id, folder))
     if not _RESULTS[key].graded:
         raise GraderError(f"not graded: the grader failed, not the submission: {_RESULTS[key].message}")
     score, _ = _RESULTS[key].task_scores().get(task, (0.0, 0.0))

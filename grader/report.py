@@ -126,6 +126,34 @@ def submit_summary(result: GradingResult) -> Text:
     return text
 
 
+def print_check(out: Console, lesson: Lesson, result: GradingResult, *, show_all: bool = False) -> bool:
+    """``grade check``'s screen: the checks that do not pass (all with ``show_all``, and a model
+    lesson's smoke run always), then a closing line when all pass; whether all pass."""
+    ok = result.counts()["passed"] == len(result.tests)
+    if show_all or not ok or lesson.is_model:
+        out.print(check_table(result, only_problems=not (show_all or lesson.is_model)))
+    if ok:
+        more = (
+            "Grading trains on the whole training split under the full budget and scores the test split."
+            if lesson.is_model
+            else "The hidden checks grade these same properties on other inputs: random shapes from 0-d to 3-d, non-default parameters, finite differences, larger timed inputs."
+        )
+        out.print(f"[green]All {len(result.tests)} public checks passed.[/] {more}")
+    return ok
+
+
+def print_submitted(out: Console, lesson: Lesson, student: str, submitted) -> None:
+    """``grade submit``'s screen: what was left out, the public checks, the receipt
+    (``submitted``: a :class:`grader.api.Submitted`)."""
+    for line in submitted.left_out:
+        out.print(Text(f"left out: {line}"), style="yellow")
+    out.print(submit_summary(submitted.checks))
+    receipt = submitted.receipt
+    out.print(f"Submitted {lesson.id} for {student} at {receipt.timestamp}")
+    out.print(f"receipt: {receipt.submission_id}")
+    out.print(f"sha256 of the manifest: {receipt.sha256}")
+
+
 def submissions_table(records, student: str) -> Table:
     """``grade status``: one row per submission in the exchange."""
     table = Table(title=Text(f"Submissions of {student}"))

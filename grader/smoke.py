@@ -26,8 +26,8 @@ def smoke_tests(lesson_id: str) -> dict:
     outcome: dict = {}
 
     @pytest.fixture(scope="module")
-    def smoke_data():
-        x_train, y_train, _, _ = load_lesson_data(spec)
+    def smoke_data(grade_request):
+        x_train, y_train, _, _ = load_lesson_data(spec, grade_request.data_dir)
         return smoke_split(spec, x_train, y_train, SEED)
 
     @pytest.mark.task("train")

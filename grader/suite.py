@@ -1,4 +1,4 @@
-"""Run a pytest suite in this process with a :class:`ResultCollector`, quietly."""
+"""Run a pytest suite in this process with a :class:`~grader.collector.ResultCollector`, quietly."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.plugin import ResultCollector
+from grader.collector import ResultCollector
+from grader.errors import SuiteError
 from grader.results import GradingResult
-
-
-class SuiteError(RuntimeError):
-    """The suite itself could not run (collection or usage error): a grader problem."""
 
 
 def run_suite(
@@ -23,13 +20,15 @@ def run_suite(
 ) -> GradingResult:
     """Run pytest on ``targets`` with ``collector`` registered and return its result.
 
-    pytest's own output is captured; it is shown only when the suite fails to run. Third-party
+    pytest's terminal reporter is not loaded (nobody reads a grading's terminal, and logging
+    each test's report costs a batch time); what it would say when the suite fails to run
+    (collection errors, usage errors) is kept and raised as :class:`SuiteError`. Third-party
     pytest plugins are not loaded: only the grader's (faster, and nothing else hooks the run).
     ``forget_modules``: drop the suite's test modules afterwards (see :func:`_forget_test_modules`);
     hidden suites keep theirs, so a batch worker imports each suite once.
     """
     args = [str(target) for target in targets]
-    args += ["-q", "--tb=no", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-p", "no:terminal", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
     # session, and log capture wraps every test phase: a grading has no use for them, and a
     # batch pays them for every submission.
@@ -43,7 +42,8 @@ def run_suite(
         code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.result.tests:
         names = ", ".join(str(target) for target in targets)
-        raise SuiteError(f"pytest could not run {names} (exit {int(code)}):\n{output.getvalue()[-3000:]}")
+        said = "\n".join([*collector.collection_errors, output.getvalue()]).strip()
+        raise SuiteError(f"pytest could not run {names} (exit {int(code)}):\n{said[-3000:]}")
     return collector.result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from grader.data.store import DataError
-from grader.grading import grade_submission
+from grader.api import GradeRequest, grade
 from grader.lessons import LESSONS, get_lesson
 from grader.models import require_lesson_data
 from grader.paths import assignment_dir, reference_submission
@@ -32,12 +32,12 @@ def validate_course(
             except DataError as error:
                 problems.append(f"{lesson.id}: not validated: {error}")
                 continue
-        full = grade_submission(lesson.id, reference_submission(lesson.id), data_dir=data_dir)
+        full = grade(GradeRequest(lesson.id, reference_submission(lesson.id), data_dir=data_dir))
         progress(f"{lesson.id}: reference {full.score:g} / {full.max_score:g}")
         if full.score != full.max_score or full.max_score != lesson.max_score:
             lost = [f"{t.name}: {t.message}" for t in full.tests if t.status != "passed"][:3]
             problems.append(f"{lesson.id}: reference scores {full.score:g} of {full.max_score:g} (catalogue: {lesson.max_score:g}); {lost}")
-        stub = grade_submission(lesson.id, assignment_dir(lesson.id), data_dir=data_dir)
+        stub = grade(GradeRequest(lesson.id, assignment_dir(lesson.id), data_dir=data_dir))
         progress(f"{lesson.id}: stubs {stub.score:g} / {stub.max_score:g}")
         passing = [t.name for t in stub.tests if t.status == "passed"]
         conditions = [t for t in stub.tests if t.max_score == 0]

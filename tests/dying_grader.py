@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
+from grader.api import GradeRequest
 from grader.batch import grade_one
 
 
-def grade_or_die(job: tuple) -> dict:
-    """Grade ``job``, except that the worker process dies when the folder's name says ``die``."""
-    if os.path.basename(job[1]).startswith("die"):
+def grade_or_die(request: GradeRequest) -> dict:
+    """Grade ``request``, except that the worker process dies when the folder's name says ``die``."""
+    if os.path.basename(request.source).startswith("die"):
         os._exit(9)
-    return grade_one(job)
+    return grade_one(request)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from conftest import bubblewrap_available
 from grader.cli import main
-from grader.grading import grade_submission
+from grader.api import GradeRequest, grade
 from grader.lessons import LESSONS
 from grader.paths import PACKAGE_DIR, reference_dir
 from grader.runner import sandbox
@@ -127,7 +127,7 @@ ATTACKS = {
 def test_attack_fails(name, mode, submission_factory):
     edit, lost = ATTACKS[name]
     folder = submission_factory("tensors", edit)
-    result = grade_submission("tensors", folder, call_timeout_s=3.0)
+    result = grade(GradeRequest("tensors", folder, call_timeout_s=3.0))
     assert_lost_exactly(result, lost)
 
 
@@ -155,7 +155,7 @@ def test_files_outside_the_folder_stay_untouched(mode, submission_factory, tmp_p
         "    try:\n        open(path, 'a').write('pwned')\n    except OSError:\n        pass\n"
         f"os.remove({str(sentinel)!r})"
     )
-    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(body)))
+    result = grade(GradeRequest("tensors", submission_factory("tensors", attack_in_sum(body))))
     assert_lost_exactly(result, {"tensor_sum"})
     assert sentinel.read_text() == "keep me"
     assert REFERENCE_FILE.read_text() == before
@@ -176,7 +176,7 @@ def test_network_connection_is_refused(mode, submission_factory):
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     body = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2).close()"
-    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(body)))
+    result = grade(GradeRequest("tensors", submission_factory("tensors", attack_in_sum(body))))
     server.close()
     thread.join(timeout=15)
     assert_lost_exactly(result, {"tensor_sum"})
@@ -186,7 +186,7 @@ def test_network_connection_is_refused(mode, submission_factory):
 def test_background_process_does_not_outlive_grading(mode, submission_factory):
     marker = f"grader-attack-{os.getpid()}-{mode}"
     body = f"import subprocess\nsubprocess.Popen(['sh', '-c', 'exec -a {marker} sleep 300'], start_new_session=True)"
-    result = grade_submission("tensors", submission_factory("tensors", wrong_sum(body)))
+    result = grade(GradeRequest("tensors", submission_factory("tensors", wrong_sum(body))))
     assert_lost_exactly(result, {"tensor_sum"})
     survivors = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert survivors == []
@@ -213,9 +213,9 @@ def test_nothing_passes_from_one_submission_to_the_next(mode, submission_factory
         f"found += ['shm'] if ctypes.CDLL(None).shmget({LEAK_KEY}, 0, 0) >= 0 else []\n"
         "if not found:\n    raise RuntimeError('nothing found')"
     )
-    first = grade_submission("tensors", submission_factory("tensors", wrong_sum(leave), name="first"))
+    first = grade(GradeRequest("tensors", submission_factory("tensors", wrong_sum(leave), name="first")))
     assert_lost_exactly(first, {"tensor_sum"})
-    second = grade_submission("tensors", submission_factory("tensors", attack_in_sum(find), name="second"))
+    second = grade(GradeRequest("tensors", submission_factory("tensors", attack_in_sum(find), name="second")))
     assert_lost_exactly(second, {"tensor_sum"})
     assert "nothing found" in next(t.message for t in second.tests if t.task == "tensor_sum" and t.status != "passed")
 
@@ -225,7 +225,7 @@ def test_warm_children_come_from_the_zygote(mode, submission_factory, monkeypatc
     in cold mode it starts afresh without them (so the two modes above are really both tested)."""
     monkeypatch.setitem(LESSONS, "tensors", dataclasses.replace(LESSONS["tensors"], preload=("scipy.special",)))
     check = "import sys\nif 'scipy.special' not in sys.modules:\n    raise RuntimeError('a fresh process')"
-    result = grade_submission("tensors", submission_factory("tensors", attack_in_sum(check)))
+    result = grade(GradeRequest("tensors", submission_factory("tensors", attack_in_sum(check))))
     assert_lost_exactly(result, set() if mode.endswith("warm") else {"tensor_sum"})
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from grader.batch import grade_many, outcome
+from grader.api import GradeRequest, grade, grade_batch
+from grader.batch import outcome
 from grader.cli import main
-from grader.grading import grade_submission
 from grader.paths import assignment_dir, reference_dir
 
 
@@ -25,9 +25,9 @@ def folders(submission_factory):
 
 
 def test_local_pool_matches_one_by_one(folders):
-    expected = [_comparable(grade_submission("tensors", folder)) for folder in folders]
+    expected = [_comparable(grade(GradeRequest("tensors", folder))) for folder in folders]
     seen = []
-    results = grade_many("tensors", folders, workers=2, on_result=lambda index, result: seen.append(index))
+    results = grade_batch([GradeRequest("tensors", folder) for folder in folders], workers=2, on_result=lambda index, result: seen.append(index))
     assert [_comparable(result) for result in results] == expected
     assert sorted(seen) == [0, 1, 2, 3]
     assert [outcome(result) for result in results] == ["passed", "errored", "failed", "passed"]
@@ -35,9 +35,9 @@ def test_local_pool_matches_one_by_one(folders):
 
 def test_dask_cluster_matches_the_local_pool(folders):
     distributed = pytest.importorskip("dask.distributed", reason="needs Dask: pip install -e '.[instructor]'")
-    local = [_comparable(result) for result in grade_many("tensors", folders, workers=1)]
+    local = [_comparable(result) for result in grade_batch([GradeRequest("tensors", folder) for folder in folders], workers=1)]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        results = grade_many("tensors", folders, scheduler=cluster.scheduler_address)
+        results = grade_batch([GradeRequest("tensors", folder) for folder in folders], scheduler=cluster.scheduler_address)
     assert [_comparable(result) for result in results] == local
 
 

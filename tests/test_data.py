@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from grader.cli import main
-from grader.data.loaders import load_fashion_mnist, load_imdb, load_imdb_word_index, parse_idx
+from grader.data.loaders import load_fashion_mnist, load_imdb, parse_idx
 from grader.data.store import DataError, fetch, import_files, load_manifest, require
 
 SHARED = REPO.parent / "shared" / "datasets"
@@ -44,16 +44,29 @@ def test_fashion_mnist_loads_with_the_right_shapes_and_classes(store):
 
 
 @needs_imdb
-def test_imdb_loads_texts_labels_and_word_index(store):
+def test_imdb_loads_texts_and_labels(store):
     x_train, y_train, x_test, y_test = load_imdb(store)
     assert len(x_train) == len(x_test) == 25000 and isinstance(x_train[0], str)
     assert int(y_train.sum()) == int(y_test.sum()) == 12500
-    assert load_imdb_word_index(store)["the"] == 1
+
+
+@needs_imdb
+def test_imdb_needs_only_its_tarball(tmp_path):
+    """The manifest names only the reviews: a data directory holding just the tarball is complete."""
+    assert [entry.name for entry in load_manifest("imdb").files] == ["aclImdb_v1.tar.gz"]
+    root = tmp_path / "data"
+    import_files(load_manifest("imdb"), SHARED / "imdb" / "raw", root)
+    assert sorted(path.name for path in (root / "imdb").iterdir()) == ["aclImdb_v1_labeled.tar.gz"]
+    run = CliRunner().invoke(main, ["data", "list", "--data-dir", str(root)], env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    (row,) = [line for line in run.output.splitlines() if "aclImdb" in line]
+    assert "aclImdb_v1_labeled.tar.gz" in row and "verified" in row, run.output
+    assert "word_index" not in run.output
 
 
 def test_list_shows_state_of_every_file(store):
     run = CliRunner().invoke(main, ["data", "list", "--data-dir", str(store)])
-    assert run.exit_code == 0 and "fashion_mnist" in run.output and "imdb_word_index.json" in run.output
+    assert run.exit_code == 0 and "fashion_mnist" in run.output and "aclImdb_v1" in run.output
 
 
 @needs_fashion
@@ -79,7 +92,7 @@ def test_import_accepts_debian_style_gzip_headers(tmp_path):
 def test_import_refuses_a_file_that_does_not_verify(tmp_path):
     source = tmp_path / "bad"
     source.mkdir()
-    (source / "imdb_word_index.json").write_text("{}")
+    (source / "aclImdb_v1.tar.gz").write_bytes(b"not the reviews")
     with pytest.raises(DataError, match="does not match the manifest"):
         import_files(load_manifest("imdb"), source, tmp_path / "data")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -11,7 +12,8 @@ from click.testing import CliRunner
 
 from conftest import make_submission
 from grader.cli import main
-from grader.exchange import Settings, SubmissionError, list_submissions, load_settings, submit
+from grader.api import Settings
+from grader.exchange import Exchange, SubmissionError, list_submissions, submit
 from grader.lessons import get_lesson
 
 
@@ -28,16 +30,26 @@ def course(tmp_path):
 
 def test_settings_come_from_nbgrader_config_then_environment_then_options(course, monkeypatch):
     course_dir, exchange = course
-    assert load_settings(course_dir) == Settings(exchange, "nn101")
+    monkeypatch.delenv("GRADER_COURSE_ID", raising=False)
+    monkeypatch.delenv("GRADER_EXCHANGE_ROOT", raising=False)
+    assert Settings.load(course_dir).exchange() == Exchange(exchange, "nn101")
     monkeypatch.setenv("GRADER_COURSE_ID", "other")
-    assert load_settings(course_dir).course_id == "other"
-    assert load_settings(course_dir, course_id="third").course_id == "third"
+    assert Settings.load(course_dir).course_id == "other"
+    assert Settings.load(course_dir, course_id="third").exchange().course_id == "third"
+    monkeypatch.setenv("GRADER_DATA_DIR", "/somewhere/data")
+    assert Settings.load(course_dir).data_dir == Path("/somewhere/data")
+    assert Settings.load(course_dir, data_dir="/elsewhere").data_dir == Path("/elsewhere")
+
+
+def test_settings_without_a_course_id_say_how_to_set_one(tmp_path):
+    with pytest.raises(SubmissionError, match="no course id"):
+        Settings.load(tmp_path, environ={}).exchange()
 
 
 def test_submission_has_nbgrader_layout_and_manifest(course, tmp_path):
     course_dir, exchange = course
     folder = make_submission(tmp_path, "tensors")
-    receipt = submit(get_lesson("tensors"), folder, "alice", load_settings(course_dir))
+    receipt = submit(get_lesson("tensors"), folder, "alice", Settings.load(course_dir).exchange())
     student, lesson, timestamp, random_part = receipt.submission_id.rsplit("+", 3)
     assert (student, lesson) == ("alice", "tensors") and timestamp.endswith(" UTC") and len(random_part) == 12
     delivered = exchange / "nn101" / "inbound" / receipt.submission_id
@@ -51,7 +63,7 @@ def test_submission_has_nbgrader_layout_and_manifest(course, tmp_path):
 
 
 def test_a_second_submission_never_overwrites_the_first(course, tmp_path):
-    settings = load_settings(course[0])
+    settings = Settings.load(course[0]).exchange()
     folder = make_submission(tmp_path, "tensors")
     first = submit(get_lesson("tensors"), folder, "alice", settings)
     second = submit(get_lesson("tensors"), folder, "alice", settings)
@@ -73,12 +85,12 @@ def test_bad_submissions_are_refused_with_a_reason(problem, expected, course, tm
     if problem != "missing":
         (folder / "tensors.py").write_text("def broken(:\n" if problem == "syntax" else "x = 1\n")
     with pytest.raises(SubmissionError, match=expected):
-        submit(get_lesson("tensors"), folder, "bad+id" if problem == "student" else "alice", load_settings(course[0]))
+        submit(get_lesson("tensors"), folder, "bad+id" if problem == "student" else "alice", Settings.load(course[0]).exchange())
 
 
 def _submit_one(args):
     course_dir, folder, student = args
-    return submit(get_lesson("tensors"), folder, student, load_settings(course_dir)).submission_id
+    return submit(get_lesson("tensors"), folder, student, Settings.load(course_dir).exchange()).submission_id
 
 
 def test_fifty_concurrent_submissions_all_arrive_intact(course, tmp_path):
@@ -86,7 +98,7 @@ def test_fifty_concurrent_submissions_all_arrive_intact(course, tmp_path):
     folder = make_submission(tmp_path, "tensors")
     with ProcessPoolExecutor(max_workers=8) as pool:
         ids = list(pool.map(_submit_one, [(course_dir, folder, f"s{i:02d}") for i in range(50)]))
-    records = list_submissions(load_settings(course_dir))
+    records = list_submissions(Settings.load(course_dir).exchange())
     assert sorted(r.submission_id for r in records) == sorted(ids) and len(set(ids)) == 50
     expected = (folder / "tensors.py").read_bytes()
     for record in records:

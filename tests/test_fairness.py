@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import make_submission
-from grader.grading import grade_submission
+from grader.api import GradeRequest, grade
 
 #: Appended to the activations reference: every derivative with a kink gives, exactly at its
 #: kinks, the left-hand (side -1) or right-hand (side +1) derivative instead of the reference's.
@@ -49,7 +49,7 @@ for _name, _kinks in _KINKS.items():
 @pytest.mark.parametrize("side", [-1.0, 1.0], ids=["left-hand", "right-hand"])
 def test_either_one_sided_derivative_at_every_kink_earns_full_marks(side, tmp_path):
     folder = make_submission(tmp_path, "activations", lambda source: source + ONE_SIDED.replace("SIDE", repr(side)))
-    result = grade_submission("activations", folder)
+    result = grade(GradeRequest("activations", folder))
     lost = [f"{test.name}: {test.message}" for test in result.tests if test.status != "passed"]
     assert lost == [] and result.score == result.max_score
 
@@ -73,7 +73,7 @@ for _name in ("binary_crossentropy", "weighted_binary_crossentropy", "balanced_b
 
 def test_clipping_after_a_cast_to_float64_earns_full_marks(tmp_path):
     folder = make_submission(tmp_path, "losses", lambda source: source + IN_FLOAT64)
-    result = grade_submission("losses", folder)
+    result = grade(GradeRequest("losses", folder))
     lost = [f"{test.name}: {test.message}" for test in result.tests if test.status != "passed"]
     assert lost == [] and result.score == result.max_score
 
@@ -102,10 +102,10 @@ def every_core_busy():
 
 
 def test_speed_checks_beside_a_cpu_hog_pass_vectorized_code_and_fail_a_loop(every_core_busy, tmp_path):
-    fair = grade_submission("losses", make_submission(tmp_path, "losses", name="vectorized"))
+    fair = grade(GradeRequest("losses", make_submission(tmp_path, "losses", name="vectorized")))
     slow = [f"{test.name}: {test.message}" for test in fair.tests if "vectorized" in test.name and test.status != "passed"]
     assert slow == [], f"with {every_core_busy} busy loops running"
-    looped = grade_submission("losses", make_submission(tmp_path, "losses", lambda source: source + LOOPED_MAE, name="looped"))
+    looped = grade(GradeRequest("losses", make_submission(tmp_path, "losses", lambda source: source + LOOPED_MAE, name="looped")))
     (mae_speed,) = [test for test in looped.tests if test.name == "mae is vectorized (no Python loop over examples)"]
     assert mae_speed.status == "failed" and "use numpy operations on whole arrays" in mae_speed.message
     assert all(test.status == "passed" for test in looped.tests if test.task == "mae" and test is not mae_speed)

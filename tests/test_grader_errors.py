@@ -18,8 +18,10 @@ from click.testing import CliRunner
 
 from conftest import gradebook_scores, make_course, make_submission, needs_fashion
 from grader import grading
+from grader.api import GradeRequest, grade
 from grader.batch import grade_one
-from grader.cli import GRADER_ERROR_EXIT, main
+from grader.autograde import GRADER_ERROR_EXIT
+from grader.cli import main
 from grader.lessons import get_lesson
 from grader.results import GradingResult
 
@@ -146,7 +148,7 @@ def test_a_corrupt_data_set_is_found_before_grading_and_the_next_run_grades(corr
     assert expected in run.output
     assert gradebook_scores(course, "fashion_mnist") == {}
 
-    direct = grading.grade_submission("fashion_mnist", folder, device="cpu", data_dir=corrupt_data_dir)
+    direct = grade(GradeRequest("fashion_mnist", folder, device="cpu", data_dir=corrupt_data_dir))
     assert direct.status == "grader-error" and direct.message.startswith(expected), "a worker finds it too"
 
     run = autograde("fashion_mnist", "--course", str(course), "--data-dir", str(data_dir), "--device", "cpu", "--json", str(out))
@@ -160,8 +162,8 @@ def test_an_exception_in_the_grading_code_is_a_grader_error(monkeypatch, tmp_pat
     def broken(*args, **kwargs):
         raise MemoryError("the grader ran out of memory")
 
-    monkeypatch.setattr(grading, "grade_submission", broken)
-    data = grade_one(("tensors", str(tmp_path), None, "auto", None))
+    monkeypatch.setattr(grading, "run_hidden_checks", broken)
+    data = grade_one(GradeRequest("tensors", tmp_path))
     result = GradingResult.from_dict(data)
     assert result.status == "grader-error" and not result.graded
     assert "MemoryError: the grader ran out of memory" in result.message
@@ -172,7 +174,7 @@ def test_a_students_own_failures_stay_graded(tmp_path):
     crashing = tmp_path / "crashing"
     crashing.mkdir()
     (crashing / "tensors.py").write_text("import os\n\ndef tensor_sum(a, b):\n    os._exit(3)\n\ndef scalar_multiply(c, a):\n    raise MemoryError\n")
-    result = grading.grade_submission("tensors", crashing)
+    result = grade(GradeRequest("tensors", crashing))
     assert result.status == "graded" and result.score == 0
     assert {test.status for test in result.tests} <= {"error", "failed", "timeout"}
 
@@ -181,7 +183,7 @@ def test_a_hidden_suite_that_cannot_run_is_a_grader_error(tmp_path, monkeypatch)
     empty = tmp_path / "empty-hidden" / "tensors"
     empty.mkdir(parents=True)
     monkeypatch.setattr(grading, "hidden_dir", lambda lesson_id: empty)
-    result = grading.grade_submission("tensors", make_submission(tmp_path, "tensors"))
+    result = grade(GradeRequest("tensors", make_submission(tmp_path, "tensors")))
     assert result.status == "grader-error"
     assert result.message.startswith("the hidden checks of tensors could not run (pytest could not run")
     assert "\n" not in result.message
@@ -202,7 +204,7 @@ def test_a_submission_that_kills_its_worker_costs_the_others_nothing(tmp_path):
     from grader.batch import _grade_on_pool
 
     folders = [make_submission(tmp_path, "tensors", name=name) for name in ("first", "die-here", "second", "third")]
-    jobs = [("tensors", str(folder), None, "auto", None) for folder in folders]
+    jobs = [GradeRequest("tensors", folder) for folder in folders]
     results: dict[int, dict] = {}
     _grade_on_pool(jobs, 2, lambda index, data: results.__setitem__(index, data), grade=grade_or_die)
     assert sorted(results) == [0, 1, 2, 3]
@@ -215,7 +217,7 @@ def test_a_wrong_value_that_trips_a_hidden_check_is_the_students_failure(tmp_pat
     source = (make_submission(tmp_path, "tensors", name="ref") / "tensors.py").read_text()
     folder = make_submission(tmp_path, "tensors", lambda text: text + '\n\ndef and_neuron():\n    return np.array([1.0, 1.0]), "oops"\n', name="oops")
     assert source != (folder / "tensors.py").read_text()
-    result = grading.grade_submission("tensors", folder)
+    result = grade(GradeRequest("tensors", folder))
     assert result.status == "graded"
     lost = {task for task, (score, most) in result.task_scores().items() if score < most}
     assert lost == {"and_neuron"}

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from grader.cli import main
-from grader.grading import grade_submission
+from grader.api import GradeRequest, grade
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir, reference_submission
 
@@ -17,7 +17,7 @@ NUMPY_LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 
 @pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)
 def test_reference_full_marks_and_every_task_covered(lesson_id):
-    result = grade_submission(lesson_id, reference_submission(lesson_id))
+    result = grade(GradeRequest(lesson_id, reference_submission(lesson_id)))
     problems = [f"{t.name}: {t.message}" for t in result.tests if t.status != "passed"]
     assert problems == []
     assert result.score == result.max_score == LESSONS[lesson_id].max_score
@@ -26,7 +26,7 @@ def test_reference_full_marks_and_every_task_covered(lesson_id):
 
 @pytest.mark.parametrize("lesson_id", NUMPY_LESSONS)
 def test_stubs_earn_nothing(lesson_id):
-    result = grade_submission(lesson_id, assignment_dir(lesson_id))
+    result = grade(GradeRequest(lesson_id, assignment_dir(lesson_id)))
     assert result.score == 0
     assert {t.status for t in result.tests} <= {"failed", "error"}
 
@@ -49,8 +49,8 @@ def test_grading_needs_no_torch_or_tensorflow():
     import sys
 
     code = (
-        "import sys; from grader.grading import grade_submission; "
-        "r = grade_submission('tensors', 'reference/tensors'); "
+        "import sys; from grader.api import GradeRequest, grade; "
+        "r = grade(GradeRequest('tensors', 'reference/tensors')); "
         "assert r.score == r.max_score; "
         "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))"
     )

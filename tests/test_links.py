@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import bubblewrap_available, make_submission, needs_fashion
-from grader.batch import grade_many
+from grader.api import GradeRequest, grade_batch
 from grader.cli import main
 from grader.lessons import LESSONS
 from grader.paths import PACKAGE_DIR, reference_dir
@@ -224,7 +224,7 @@ def test_a_refused_entry_never_reaches_the_student_and_the_batch_goes_on(entry, 
     secret_file, secret_folder = secrets
     submission, refused_path = ENTRIES[entry](_seeker_folder(tmp_path, "attacked"), secret_file, secret_folder)
     good = make_submission(tmp_path, "tensors", name="good")
-    results = grade_many("tensors", [good, submission, good], workers=1)
+    results = grade_batch([GradeRequest("tensors", folder) for folder in (good, submission, good)], workers=1)
 
     assert [result.status for result in results] == ["graded"] * 3
     first, attacked, last = results
@@ -269,7 +269,7 @@ def test_a_lessons_own_file_given_as_a_link_is_named(tmp_path, secrets):
     folder.mkdir()
     real = make_submission(tmp_path, "tensors", name="elsewhere") / "tensors.py"
     (folder / "tensors.py").symlink_to(real)
-    (result,) = grade_many("tensors", [folder], workers=1)
+    (result,) = grade_batch([GradeRequest("tensors", folder)], workers=1)
     assert result.score == 0
     assert result.tests[0].message == "tensors.py is a symbolic link: links are not accepted; submit tensors.py itself"
 
@@ -291,9 +291,9 @@ def test_a_link_to_the_test_labels_earns_nothing_in_a_model_lesson(sandbox_mode,
     )
     (folder / "notes").mkdir()
     (folder / "notes" / "labels.gz").symlink_to(data_dir / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz")
-    from grader.grading import grade_submission
+    from grader.api import GradeRequest, grade
 
-    result = grade_submission("fashion_mnist", folder, device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", folder, device="cpu", data_dir=data_dir))
     sandbox.detect.cache_clear()
     assert result.details["accuracy"] is None, "predict read the test labels through the link"
     assert result.refused == [{"path": "notes/labels.gz", "message": "notes/labels.gz is a symbolic link: links are not accepted"}]
@@ -322,7 +322,7 @@ def test_links_the_child_makes_are_never_followed_by_the_grader(mode, tmp_path):
     watched = {path: path.stat().st_mode for path in (HIDDEN_FILE, reference_dir("tensors") / "tensors.py", Path("/etc/hostname"))}
     maker = make_submission(tmp_path, "tensors", lambda source: LINK_MAKER.replace("{hidden!r}", repr(str(HIDDEN_FILE.parent))) + source, name="maker")
     good = make_submission(tmp_path, "tensors", name="good")
-    results = grade_many("tensors", [maker, good, maker, good], workers=1)
+    results = grade_batch([GradeRequest("tensors", folder) for folder in (maker, good, maker, good)], workers=1)
     assert [result.score for result in results] == [result.max_score for result in results]
     assert {path: path.stat().st_mode for path in watched} == watched, "a target of a child's link was changed"
     assert HIDDEN_FILE.is_file() and Path("/etc/hostname").is_file()

@@ -20,11 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, needs_fashion, needs_imdb
-from grader.checking import check_submission
+from grader.api import GradeRequest, check, grade
 from grader.checks import CheckFailed
 from grader.cli import main
 from grader.feedback import html_report, write_feedback
-from grader.grading import grade_submission
 from grader.lessons import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
 from grader.models import accuracy, confusion_matrix, validate_labels
 from grader.paths import reference_dir
@@ -174,7 +173,7 @@ def _summary(result) -> str:
     ],
 )
 def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp_path):
-    result = grade_submission(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir))
     assert result.score == result.max_score == 10.0, _summary(result)
     assert result.details["framework"] == ("keras" if "keras" in source_file else "torch")
     assert result.details["accuracy"] >= get_lesson(lesson_id).model.target
@@ -193,7 +192,7 @@ def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp
 )
 def test_released_baseline_runs_and_earns_nothing(lesson_id, source_file, data_dir, tmp_path):
     spec = get_lesson(lesson_id).model
-    result = grade_submission(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir))
     conditions = [t for t in result.tests if t.max_score == 0]
     assert [t.status for t in conditions] == ["passed", "passed"], _summary(result)
     assert spec.baseline - 0.02 <= result.details["accuracy"] < spec.tiers[0][0], _summary(result)
@@ -230,7 +229,7 @@ def _by_task(result) -> dict:
 
 @needs_fashion
 def test_a_constant_model_gets_the_interface_points_only(data_dir, tmp_path):
-    result = grade_submission("fashion_mnist", _numpy_model(tmp_path), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path), device="cpu", data_dir=data_dir))
     assert result.details["accuracy"] == pytest.approx(0.1)
     assert _by_task(result) == {"train": 0.0, "predict": 0.0}
     assert all(t.status == "passed" for t in result.tests if t.max_score == 0), "it trains within budget and gives valid labels"
@@ -249,7 +248,7 @@ def test_a_constant_model_gets_the_interface_points_only(data_dir, tmp_path):
     ids=["probabilities", "wrong-shape", "out-of-range", "raises"],
 )
 def test_bad_predictions_lose_predict_and_accuracy_with_a_clear_message(predict, message, data_dir, tmp_path):
-    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, predict), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path, predict), device="cpu", data_dir=data_dir))
     assert _by_task(result) == {"train": 0.0, "predict": 0.0}, _summary(result)
     predict_check = next(t for t in result.tests if t.task == "predict")
     assert predict_check.status in ("failed", "error")
@@ -274,7 +273,7 @@ def test_reading_the_test_labels_from_disk_fails(sandbox_mode, data_dir, tmp_pat
     cheat = (
         "import gzip\n    with gzip.open(%r) as handle:\n        return np.frombuffer(handle.read(), np.uint8, offset=8)" % str(labels)
     )
-    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, cheat), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path, cheat), device="cpu", data_dir=data_dir))
     assert result.details["accuracy"] is None, "the child read the test labels"
     predict_check = next(t for t in result.tests if t.task == "predict")
     assert predict_check.status == "error" and ("No such file" in predict_check.message or "Permission" in predict_check.message)
@@ -287,7 +286,7 @@ def test_train_past_its_budget_is_stopped_and_graded_timeout(data_dir, tmp_path,
     monkeypatch.setitem(LESSONS, "fashion_mnist", dataclasses.replace(LESSONS["fashion_mnist"], model=spec))
     monkeypatch.setattr(ModelSpec, "GRACE_S", 1.0)
     slow = "    import time\n    time.sleep(3600)"
-    result = grade_submission("fashion_mnist", _numpy_model(tmp_path, train=slow), device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path, train=slow), device="cpu", data_dir=data_dir))
     train_check = next(t for t in result.tests if t.name.startswith("train returns"))
     assert train_check.status == "timeout" and "its budget is 2 s" in train_check.message
     assert result.score == 0.0
@@ -310,7 +309,7 @@ def test_a_broken_model_file_gets_zero_with_its_reason(source, message, data_dir
     folder = tmp_path / "broken"
     folder.mkdir()
     (folder / "model.py").write_text(source)
-    result = grade_submission("fashion_mnist", folder, device="cpu", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", folder, device="cpu", data_dir=data_dir))
     assert result.score == 0.0
     train_check = next(t for t in result.tests if t.name.startswith("train returns"))
     assert message.lower() in train_check.message.lower(), train_check.message
@@ -323,7 +322,7 @@ def test_cuda_asked_for_on_a_machine_without_one_is_an_error(data_dir, tmp_path)
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU")
-    result = grade_submission("fashion_mnist", _numpy_model(tmp_path), device="cuda", data_dir=data_dir)
+    result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path), device="cuda", data_dir=data_dir))
     assert "sees no CUDA GPU" in result.tests[0].message and result.score == 0.0
 
 
@@ -353,14 +352,14 @@ def test_autograde_cli_writes_model_feedback(data_dir, tmp_path):
 @pytest.mark.parametrize("lesson_id", [pytest.param(lesson, marks=NEEDS[lesson]) for lesson in MODEL_LESSONS])
 def test_smoke_check_runs_the_baseline_quickly_and_reports_accuracy(lesson_id, data_dir, monkeypatch):
     monkeypatch.setenv("GRADER_DATA_DIR", str(data_dir))
-    result = check_submission(lesson_id, REPO / "assignments" / lesson_id)
+    result = check(lesson_id, REPO / "assignments" / lesson_id)
     assert [t.status for t in result.tests] == ["passed"] * 3, [t.message for t in result.tests]
     assert "held-out accuracy" in result.tests[-1].message
 
 
 def test_smoke_check_without_data_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_DATA_DIR", str(tmp_path))
-    result = check_submission("imdb", REPO / "assignments" / "imdb")
+    result = check("imdb", REPO / "assignments" / "imdb")
     smoke = [t for t in result.tests if "smoke" in t.name]
     assert smoke and all(t.status == "error" for t in smoke)
     assert "grade data fetch imdb" in smoke[0].message

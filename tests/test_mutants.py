@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grading import grade_submission
+from grader.api import GradeRequest, grade
 from grader.lessons import get_lesson
 from grader.paths import reference_dir
 from mutants import MUTANTS  # tests/ is on sys.path (rootdir conftest)
@@ -23,7 +23,7 @@ def test_mutant_loses_points_on_its_tasks_only(mutant, submission_factory):
     assert source.count(mutant.old) == 1, f"{mutant.id}: the snippet must occur exactly once in the reference"
     folder = submission_factory(mutant.lesson, lambda text: text.replace(mutant.old, mutant.new))
 
-    result = grade_submission(mutant.lesson, folder)
+    result = grade(GradeRequest(mutant.lesson, folder))
 
     scores = result.task_scores()
     lost = {task for task, (score, max_score) in scores.items() if score < max_score}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_submission
-from grader.course import config_lines
+from grader.release import config_lines
 from grader.lessons import get_lesson
 from grader.paths import assignment_dir
 

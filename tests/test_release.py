@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -9,9 +10,25 @@ import zipfile
 
 import pytest
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+from conftest import REPO
+from grader import __version__
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir
-from grader.release import ReleaseError, build_student_distribution, out_of_date, solution_lines, strip_solutions
+from grader.release import (
+    SCRIPT_MODULES,
+    ReleaseError,
+    build_student_distribution,
+    out_of_date,
+    solution_lines,
+    strip_solutions,
+    student_modules,
+    student_pyproject,
+)
 
 SOURCE = '''import numpy as np
 
@@ -92,3 +109,121 @@ def test_student_distribution_runs_check_but_not_autograde(tmp_path):
     assert check.returncode == 1 and "not implemented yet" in check.stdout
     refused = grade("autograde", "tensors", "mine")
     assert refused.returncode == 2 and "student distribution has no hidden checks" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def distribution(tmp_path_factory):
+    """The student distribution, built once: ``(zip archive, unpacked project folder)``."""
+    dest = tmp_path_factory.mktemp("dist")
+    archive = build_student_distribution(dest)
+    return archive, dest / "nn-grader-student"
+
+
+def _main_pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_student_pyproject_is_derived_from_the_main_one(distribution):
+    archive, project = distribution
+    main = _main_pyproject()["project"]
+    generated = tomllib.loads(zipfile.ZipFile(archive).read("nn-grader-student/pyproject.toml").decode())
+    assert generated == tomllib.loads((project / "pyproject.toml").read_text())
+    student = generated["project"]
+    assert student["dependencies"] == main["dependencies"]
+    assert "pytest>=8,<10" in student["dependencies"]
+    for key in ("name", "requires-python", "license", "scripts", "entry-points"):
+        assert student[key] == main[key], key
+    assert student["entry-points"]["pytest11"] == {"grader": "grader.plugin"}
+    assert student["version"] == __version__
+    assert "optional-dependencies" not in student and "dynamic" not in student
+    assert generated["build-system"] == _main_pyproject()["build-system"]
+    data = generated["tool"]["setuptools"]["package-data"]["grader"]
+    assert data == ["_course/assignments/*/*", "_course/datasets/*"]
+
+
+def test_student_pyproject_has_no_pytest_plugin_unless_the_main_one_does():
+    main = _main_pyproject()
+    del main["project"]["entry-points"]
+    main["project"]["dependencies"].append('tomli>=1; python_version < "3.11"')
+    student = tomllib.loads(student_pyproject(main))["project"]
+    assert "entry-points" not in student
+    assert student["dependencies"] == main["project"]["dependencies"]
+    assert student["scripts"] == {"grade": "grader.cli:main"}
+
+
+def test_student_pyproject_refuses_what_it_cannot_derive():
+    main = _main_pyproject()
+    main["project"]["dynamic"] = ["version", "dependencies"]
+    with pytest.raises(ReleaseError, match="dependencies dynamic"):
+        student_pyproject(main)
+
+
+def _shipped_modules(archive) -> set[str]:
+    prefix = "nn-grader-student/grader/"
+    names = zipfile.ZipFile(archive).namelist()
+    return {name[len(prefix) :] for name in names if name.startswith(prefix) and name.endswith(".py") and not name.startswith(prefix + "_course/")}
+
+
+def names_of_public_check_imports() -> set[str]:
+    """The files of the ``grader`` modules that the released assignments import (an ``ast`` read)."""
+    found = set()
+    for path in sorted(REPO.glob("assignments/*/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found |= {module.removeprefix("grader.").replace(".", "/") + ".py" for module in modules if module.startswith("grader.")}
+    return found
+
+
+def test_shipped_modules_are_what_the_import_walk_finds(distribution):
+    archive, _ = distribution
+    walked = student_modules()
+    shipped = _shipped_modules(archive)
+    assert shipped == set(walked)
+    # entry modules, modules the CLI's student commands import lazily (submit, status, data,
+    # the notebook of submit), and what those import in turn, module level or lazily
+    for needed in ("__init__.py", "__main__.py", "cli.py", "plugin.py", "runner/child.py", "runner/protocol.py", "checking.py",
+                   "exchange.py", "notebook.py", "report.py", "data/store.py", "data/loaders.py", "models.py", "intake.py"):  # fmt: skip
+        assert needed in shipped, needed
+    # what the released public checks import (the model lessons' smoke run, the numeric checks)
+    assert "smoke.py" in shipped and "checks.py" in shipped
+    for name in names_of_public_check_imports():
+        assert name in shipped, name
+    # the instructor's commands (autograde, release, validate) and the grading of hidden checks stay out
+    for instructor in ("grading.py", "release.py", "validation.py", "course.py", "feedback.py", "plots.py"):
+        assert instructor not in shipped, instructor
+    names = zipfile.ZipFile(archive).namelist()
+    assert not any("/hidden/" in name or "reference" in name for name in names)
+
+
+def test_every_shipped_module_imports_in_the_distribution(distribution):
+    archive, project = distribution
+    modules = ["grader." + name.removesuffix(".py").replace("/", ".") for name in sorted(_shipped_modules(archive))]
+    modules = [name.removesuffix(".__init__") for name in modules if name not in ("grader.__main__", *SCRIPT_MODULES)]
+    script = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    module = importlib.import_module(name)\n"
+        f"    assert module.__file__.startswith({str(project)!r}), module.__file__\n"
+        "print('imported', len(sys.argv) - 1)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    env.pop("GRADER_COURSE_ROOT", None)
+    run = subprocess.run([sys.executable, "-c", script, *modules], cwd=project.parent, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert f"imported {len(modules)}" in run.stdout
+
+
+def test_student_pyproject_builds_a_wheel_with_the_modules_and_the_course(distribution, tmp_path):
+    pytest.importorskip("setuptools")
+    archive, project = distribution
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(project)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"grader/{name}" for name in _shipped_modules(archive)} <= names
+    assert "grader/_course/assignments/activations/activations.py" in names and "grader/_course/datasets/imdb.json" in names
+    metadata = next(zipfile.ZipFile(wheel).read(name).decode() for name in names if name.endswith(".dist-info/METADATA"))
+    assert "Requires-Dist: pytest<10,>=8" in metadata or "Requires-Dist: pytest>=8,<10" in metadata

@@ -2,13 +2,12 @@
 
 Fashion-MNIST: the four IDX files, parsed here (magic number, dimensions and sizes checked)
 into uint8 arrays. IMDB: the aclImdb layout read from the tarball (canonical or the labelled
-repack) without unpacking it, into lists of texts and 0/1 labels; and the Keras word index.
+repack) without unpacking it, into lists of texts and 0/1 labels.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import tarfile
 from pathlib import Path
@@ -69,8 +68,3 @@ def load_imdb(root: str | Path | None = None) -> tuple[list[str], np.ndarray, li
         result += [[text for _, text, _ in rows], np.array([label for _, _, label in rows], dtype=np.int64)]
     return result[0], result[1], result[2], result[3]
 
-
-def load_imdb_word_index(root: str | Path | None = None) -> dict[str, int]:
-    """Keras's IMDB word index: word -> rank (1 = most frequent)."""
-    files = require(load_manifest("imdb"), data_dir(root))
-    return json.loads(files["imdb_word_index.json"].read_text())

@@ -17,15 +17,17 @@ import json
 import os
 import shutil
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import GraderFault
 from grader.paths import PACKAGE_DIR, course_root
 
 CHUNK = 1 << 20
 
 
-class DataError(RuntimeError):
+class DataError(GraderFault, RuntimeError):
     """A data set that is missing, corrupt or unknown; the message names the file."""
 
 
@@ -85,7 +87,13 @@ def data_dir(override: str | Path | None = None) -> Path:
         return Path(override)
     if os.environ.get("GRADER_DATA_DIR"):
         return Path(os.environ["GRADER_DATA_DIR"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return default_data_dir()
+
+
+def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The data directory when none is configured: ``$XDG_CACHE_HOME`` (else ``~/.cache``)
+    ``/nn-grader/datasets``."""
+    cache = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "nn-grader" / "datasets"
 
 

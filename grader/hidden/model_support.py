@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -21,7 +22,11 @@ from grader.checks import CheckFailed
 from grader.lessons import FRAMEWORKS, get_lesson
 from grader.models import accuracy, confusion_matrix, load_lesson_data, validate_labels
 from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
-from grader.runner.proxy import Program, RemoteObject, StudentError, StudentTimeout
+from grader.errors import StudentError, StudentTimeout
+from grader.runner.proxy import Program, RemoteObject
+
+if TYPE_CHECKING:
+    from grader.api import GradeRequest
 
 SEED = 0
 #: Seconds the framework's set-up calls (seeding, the GPU probe) may take.
@@ -100,14 +105,14 @@ def _device(submission, asked: str, framework: str) -> str:
     return "cuda" if available else "cpu"
 
 
-def run_training(submission, lesson_id: str, options: dict) -> TrainingRun:
+def run_training(submission, lesson_id: str, request: GradeRequest) -> TrainingRun:
     """Train the student's model and label the test split (see the module docstring)."""
     spec = get_lesson(lesson_id).model
-    x_train, y_train, x_test, y_test = load_lesson_data(spec, options.get("data_dir"))
+    x_train, y_train, x_test, y_test = load_lesson_data(spec, request.data_dir)
     run = TrainingRun()
     try:
         run.framework = _framework(submission)
-        run.device = _device(submission, options.get("device", "auto"), run.framework)
+        run.device = _device(submission, request.device, run.framework)
         run.budget_s = spec.budget_s(run.framework, run.device)
         setup = Program()
         setup.helper("seed_everything", SEED)
@@ -163,8 +168,8 @@ def model_tests(lesson_id: str) -> dict:
     spec = get_lesson(lesson_id).model
 
     @pytest.fixture(scope="session")
-    def training(submission, grading_options) -> TrainingRun:
-        return run_training(submission, lesson_id, grading_options)
+    def training(submission, grade_request) -> TrainingRun:
+        return run_training(submission, lesson_id, grade_request)
 
     @pytest.mark.task("train")
     @pytest.mark.points(0)

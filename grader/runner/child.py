@@ -192,68 +192,28 @@ def keep(obj) -> int:
     return number
 
 
-class PlainSGD:
-    """p <- p - lr g in place: the textbook update, to check a training loop apart from the
-    student's own optimizers."""
-
-    def __init__(self, params, lr):
-        self.params, self.lr = list(params), lr
-
-    def step(self, grads):
-        for param, grad in zip(self.params, grads):
-            param -= self.lr * grad
+#: Trusted helpers a request may apply (``{"helper": name}``): draining a generator, an identity
+#: to snapshot a value, and the ``HELPERS`` of the helper modules named in the options.
+HELPERS: dict = {"list": list, "identity": lambda value: value}
+#: Functions of an array that the grader may hand to student code (``__function__`` tags):
+#: the ``FUNCTIONS`` of the helper modules.
+FUNCTIONS: dict = {}
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's, numpy's and (when the student's code imported them) torch's and
-    TensorFlow's random generators."""
-    import random
-
-    random.seed(seed)
-    np.random.seed(seed)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
-    if "tensorflow" in sys.modules:
-        sys.modules["tensorflow"].random.set_seed(seed)
-    if "keras" in sys.modules and hasattr(sys.modules["keras"], "utils"):
-        sys.modules["keras"].utils.set_random_seed(seed)
-
-
-def cuda_available() -> bool:
-    """Whether the framework the student's code imported sees a CUDA GPU."""
-    if "torch" in sys.modules:
-        return bool(sys.modules["torch"].cuda.is_available())
-    if "tensorflow" in sys.modules:
-        return bool(sys.modules["tensorflow"].config.list_physical_devices("GPU"))
-    return False
-
-
-def training_history(trained) -> dict:
-    """The per-epoch curves of a trained model, as ``{name: [float, ...]}``: a Keras
-    ``History`` (``model.history.history``) or a plain dict in ``model.history``; ``{}`` if none."""
-    history = getattr(trained, "history", None)
-    history = getattr(history, "history", history)
-    if not isinstance(history, dict):
-        return {}
-    curves = {}
-    for name, values in list(history.items())[:8]:
-        try:
-            curves[str(name)[:40]] = [float(v) for v in list(values)[:1000]]
-        except (TypeError, ValueError):
+def load_helpers(names: list) -> None:
+    """Import the helper modules ``names`` (installed beside this file by the grader, trusted,
+    imported before any student code) and take their ``HELPERS`` and ``FUNCTIONS``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in names:
+        if name in sys.modules:
             continue
-    return curves
-
-
-#: Trusted helpers a request may apply (to drain a generator, to make a test double, to set
-#: up and inspect a model lesson's training).
-HELPERS = {
-    "list": list,
-    "identity": lambda value: value,
-    "plain_sgd": PlainSGD,
-    "seed_everything": seed_everything,
-    "cuda_available": cuda_available,
-    "training_history": training_history,
-}
+        sys.path.insert(0, here)
+        try:
+            module = __import__(name)
+        finally:
+            sys.path.remove(here)
+        HELPERS.update(getattr(module, "HELPERS", {}))
+        FUNCTIONS.update(getattr(module, "FUNCTIONS", {}))
 
 
 def _resolver(earlier: list):
@@ -266,8 +226,8 @@ def _resolver(earlier: list):
             return earlier[data["__ref__"]]
         if tag == "__handle__" and data["__handle__"] in OBJECTS:
             return OBJECTS[data["__handle__"]]
-        if tag == "__function__" and data["__function__"] in protocol.TEST_FUNCTIONS:
-            return protocol.TEST_FUNCTIONS[data["__function__"]]
+        if tag == "__function__" and data["__function__"] in FUNCTIONS:
+            return FUNCTIONS[data["__function__"]]
         if tag == "__rng__" and isinstance(data["__rng__"], int):
             return np.random.default_rng(data["__rng__"])
         raise protocol.ProtocolError(f"unknown reference {tag}")
@@ -392,6 +352,7 @@ def serve(inbox, outbox, options: dict, names: list) -> None:
     """Confine this process, import the student's modules ``names``, then serve calls until
     the grader closes the pipe."""
     HANDLES["on"] = bool(options.get("handles"))
+    load_helpers(options.get("helpers", []))
     confine(options)
     sys.path.insert(0, SUBMISSION_DIR)
     modules, status = {}, {}
@@ -441,6 +402,7 @@ def zygote(control_fd: int, options: dict) -> None:
             __import__(name)
         except ImportError:
             pass
+    load_helpers(options.get("helpers", []))
     ended: dict = {}
 
     def reap(signum=None, frame=None) -> None:

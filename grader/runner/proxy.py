@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import StudentCrash, StudentError, StudentTimeout
 from grader.intake import SubmissionFiles, read_submission
 from grader.runner import protocol, sandbox, zygote
 
@@ -25,29 +26,6 @@ DEFAULT_CALL_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 30.0
 #: How often a call under a CPU budget is checked against it, in seconds.
 CPU_POLL_S = 0.5
-
-
-class StudentError(Exception):
-    """The student's code raised, was missing, or returned something unusable."""
-
-    def __init__(self, message: str, kind: str = "exception", type_name: str = ""):
-        super().__init__(message)
-        self.kind = kind
-        self.type_name = type_name
-
-
-class StudentTimeout(StudentError):
-    """A call of the student's code did not return within its time limit."""
-
-    def __init__(self, message: str):
-        super().__init__(message, kind="timeout")
-
-
-class StudentCrash(StudentError):
-    """The student's process ended in the middle of a call."""
-
-    def __init__(self, message: str):
-        super().__init__(message, kind="crash")
 
 
 @dataclass
@@ -90,8 +68,10 @@ class Submission:
 
     ``path``: the submission (a folder or an archive, read by :func:`grader.intake.read_submission`),
     or its files as already read (:class:`grader.intake.SubmissionFiles`); only those files reach
-    the child, written afresh for every child it starts. ``modules`` are the module names (file stems) the lesson's student writes; ``secrets``
-    are paths the child must not read besides the answers (a data directory with test labels).
+    the child, written afresh for every child it starts. ``modules`` are the module names (file
+    stems) the student writes; ``secrets`` are the paths the child must never read (the
+    answers); ``helper_files`` are trusted modules installed beside the child's runner, whose
+    ``HELPERS`` a :class:`Program` may apply (:meth:`Program.helper`).
     """
 
     def __init__(
@@ -104,11 +84,13 @@ class Submission:
         secrets: tuple[str, ...] = (),
         warm_start: bool = True,
         preload: tuple[str, ...] = (),
+        helper_files: tuple[str | Path, ...] = (),
     ):
         self.files = path if isinstance(path, SubmissionFiles) else read_submission(path, first=tuple(f"{m}.py" for m in modules))
         self.path = Path(self.files.source)
         self.warm_start = warm_start
         self.preload = tuple(preload)
+        self.helper_files = tuple(str(path) for path in helper_files)
         self._zygote: zygote.Zygote | None = None
         self._forked_pid: int | None = None
         self._inherited: set[str] = set()
@@ -146,7 +128,7 @@ class Submission:
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         if self.warm_start and self._uid is not None:
-            self._zygote = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, _scrubbed_environment)
+            self._zygote = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, _scrubbed_environment, self.helper_files)
             if self._zygote is not None:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
@@ -163,12 +145,13 @@ class Submission:
                     return
         self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
         workdir = Path(self._workdir)
-        sandbox.install_runner(workdir)
-        sandbox.copy_submission(self.files, workdir, self._uid)
+        sandbox.install_runner(workdir, self.helper_files)
+        sandbox.copy_submission(self.files, workdir, self._uid, self.secrets)
         to_child_r, to_child_w = protocol.make_pipe()
         from_child_r, from_child_w = protocol.make_pipe()
         command = sandbox.child_command(
-            workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles, self.secrets
+            workdir / "runner" / "child.py", workdir, (to_child_r, from_child_w), self.modules, self.limits, self._uid, self.handles, self.secrets,
+            tuple(Path(path).stem for path in self.helper_files),
         )
         self._process = subprocess.Popen(
             command,
@@ -530,7 +513,8 @@ class Program:
         return ref
 
     def helper(self, helper: str, *args) -> protocol.Ref:
-        """Apply one of the child's trusted helpers (``list``, ``identity``) to ``args``."""
+        """Apply one of the child's trusted helpers to ``args``: ``list``, ``identity``, or
+        one of the ``HELPERS`` of the submission's ``helper_files``."""
         return self.add("call", helper, args, target={"helper": helper})
 
     def method(self, obj, name: str, *args, **kwargs) -> protocol.Ref:

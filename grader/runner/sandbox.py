@@ -27,7 +27,6 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grader.paths import PACKAGE_DIR, course_root
 
 #: Child user ids, when the grader runs as root: this base plus the grading process's pid, so
 #: two grading processes on one machine (a worker pool) never share one. Far above accounts.
@@ -121,19 +120,12 @@ def _bubblewrap_works() -> bool:
         return False
 
 
-def secret_paths() -> list[str]:
-    """What the child must never read: reference solutions, hidden suites, and the paths in
-    ``$GRADER_SECRET_PATHS`` (``os.pathsep``-separated; for example held-out test labels)."""
-    paths = [course_root() / "reference", PACKAGE_DIR / "hidden", *_data_dirs()]
-    paths += [Path(p) for p in os.environ.get("GRADER_SECRET_PATHS", "").split(os.pathsep) if p]
+def secret_paths(secrets: tuple[str, ...] = ()) -> list[str]:
+    """What the child must never read: the caller's ``secrets`` (the answers: reference
+    solutions, hidden suites, test labels) and the paths in ``$GRADER_SECRET_PATHS``
+    (``os.pathsep``-separated), resolved, where they exist."""
+    paths = [Path(p) for p in secrets] + [Path(p) for p in os.environ.get("GRADER_SECRET_PATHS", "").split(os.pathsep) if p]
     return [str(p.resolve()) for p in paths if p.exists()]
-
-
-def _data_dirs() -> list[Path]:
-    """The data directories (they hold the test labels of the model lessons)."""
-    from grader.data.store import data_dir
-
-    return [data_dir()]
 
 
 def gpu_devices() -> list[str]:
@@ -191,12 +183,15 @@ def child_command(
     uid: int | None,
     handles: bool = False,
     secrets: tuple[str, ...] = (),
+    helpers: tuple[str, ...] = (),
 ) -> list[str]:
     """The command line that starts ``child.py`` confined as :func:`detect` allows.
 
     ``handles``: the child may return the student's objects as handles (classes lessons).
-    ``secrets``: more paths to hide besides :func:`secret_paths` (such as a data directory)."""
-    options = {**child_options(workdir, limits, uid, handles), **_namespace_options(workdir, secrets)}
+    ``secrets``: the paths to hide (see :func:`secret_paths`). ``helpers``: the helper
+    modules (file stems, installed by :func:`install_runner`) the child imports before any
+    student code."""
+    options = {**child_options(workdir, limits, uid, handles), **_namespace_options(workdir, secrets), "helpers": list(helpers)}
     command = [sys.executable, "-I", str(child_script), str(fds[0]), str(fds[1]), json.dumps(options), *modules]
     return _confined(command, workdir, limits, workdir / "submission")
 
@@ -206,11 +201,14 @@ def child_options(workdir: Path, limits: Limits, uid: int | None, handles: bool)
     return {"handles": handles, "limits": asdict(limits), "uid": uid, "unshare": False, "submission": str(workdir / "submission")}
 
 
-def zygote_command(child_script: Path, workdir: Path, control_fd: int, limits: Limits, secrets: tuple[str, ...] = (), preload=()) -> list[str]:
+def zygote_command(
+    child_script: Path, workdir: Path, control_fd: int, limits: Limits, secrets: tuple[str, ...] = (), preload=(), helpers: tuple[str, ...] = ()
+) -> list[str]:
     """The command line of a zygote (``child.py --zygote``): confined as a child would be, in
     ``workdir``, forking children that confine themselves further (limits, user) as
-    :func:`child_options` says. ``preload``: modules it imports once for all its children."""
-    options = {**_namespace_options(workdir, secrets), "preload": list(preload), "submission": str(workdir / "submission")}
+    :func:`child_options` says. ``preload``: modules it imports once for all its children;
+    ``helpers``: as for :func:`child_command`."""
+    options = {**_namespace_options(workdir, secrets), "preload": list(preload), "helpers": list(helpers), "submission": str(workdir / "submission")}
     command = [sys.executable, "-I", str(child_script), "--zygote", str(control_fd), json.dumps(options)]
     return _confined(command, workdir, limits, workdir)
 
@@ -219,7 +217,7 @@ def _namespace_options(workdir: Path, secrets: tuple[str, ...]) -> dict:
     """Without bubblewrap, as root: the child makes its own namespaces and hides the answers."""
     protections = detect()
     unshare = protections.namespaces and not protections.bubblewrap
-    hide = secret_paths() + [str(Path(p).resolve()) for p in secrets if Path(p).exists()] if unshare else []
+    hide = secret_paths(secrets) if unshare else []
     return {"unshare": unshare, "hide": hide, "expose": [p for p in python_paths() if _closed_ancestors(p)]}
 
 
@@ -244,10 +242,11 @@ def _confined(command: list[str], workdir: Path, limits: Limits, cwd: Path) -> l
     ]  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1)
-def protect_answers() -> None:
-    """Make the answers' folders readable by the grader's user alone (mode 0700)."""
-    for path in secret_paths():
+@functools.lru_cache(maxsize=8)
+def protect_answers(secrets: tuple[str, ...] = ()) -> None:
+    """Make the answers' folders (:func:`secret_paths`) readable by the grader's user alone
+    (mode 0700)."""
+    for path in secret_paths(secrets):
         if os.path.isdir(path) and os.stat(path).st_uid == os.geteuid():
             os.chmod(path, os.stat(path).st_mode & 0o700)
 
@@ -256,14 +255,15 @@ def protect_answers() -> None:
 RUNNER_FILES = [Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py")]
 
 
-def install_runner(workdir: Path) -> None:
-    """Copy :data:`RUNNER_FILES` into ``workdir/runner``."""
+def install_runner(workdir: Path, helper_files: tuple[str, ...] = ()) -> None:
+    """Copy :data:`RUNNER_FILES` and the caller's ``helper_files`` (trusted modules of plain
+    Python and numpy that the child may apply, see ``child.py``) into ``workdir/runner``."""
     (workdir / "runner").mkdir(mode=0o755)
-    for source in RUNNER_FILES:
+    for source in [*RUNNER_FILES, *map(Path, helper_files)]:
         shutil.copyfile(source, workdir / "runner" / source.name)
 
 
-def copy_submission(files, workdir: Path, uid: int | None) -> None:
+def copy_submission(files, workdir: Path, uid: int | None, secrets: tuple[str, ...] = ()) -> None:
     """The submission's accepted files (a :class:`grader.intake.SubmissionFiles`: regular
     files read as data, never through a link) written afresh as ``workdir/submission``,
     owned by the child's user."""
@@ -273,7 +273,7 @@ def copy_submission(files, workdir: Path, uid: int | None) -> None:
     shutil.rmtree(target, ignore_errors=True)
     files.write_to(target, uid)
     if uid is not None:
-        protect_answers()
+        protect_answers(tuple(secrets))
         os.chmod(workdir, 0o711)
 
 

@@ -28,29 +28,31 @@ import tempfile
 import threading
 from pathlib import Path
 
+from grader.errors import GraderFault
 from grader.runner import protocol, sandbox
 
 ANSWER_TIMEOUT_S = 10.0
 
 
-class ZygoteFailed(RuntimeError):
+class ZygoteFailed(GraderFault, RuntimeError):
     """The zygote did not answer (the caller starts a child the usual way)."""
 
 
 class Zygote:
     """A warm, confined process that forks children in its slot folder."""
 
-    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment):
+    def __init__(self, limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment, helper_files: tuple[str, ...] = ()):
         self.owner = os.getpid()
         self.busy = False
         self.stored: set[str] = set()
         self.broken = False
         self.slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         (self.slot / "submission").mkdir()
-        sandbox.install_runner(self.slot)
+        sandbox.install_runner(self.slot, helper_files)
+        self.secrets = secrets
         os.chmod(self.slot, 0o711)
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = sandbox.zygote_command(self.slot / "runner" / "child.py", self.slot, theirs.fileno(), limits, secrets, preload)
+        command = sandbox.zygote_command(self.slot / "runner" / "child.py", self.slot, theirs.fileno(), limits, secrets, preload, tuple(Path(path).stem for path in helper_files))
         self.process = subprocess.Popen(
             command,
             cwd=self.slot,
@@ -85,7 +87,7 @@ class Zygote:
     def fork(self, submission, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
         """Refill the slot with ``submission`` (a :class:`grader.intake.SubmissionFiles`) and fork a child serving ``modules``; returns
         ``(pid in the zygote's namespace, fd to write to it, fd to read from it)``."""
-        sandbox.copy_submission(submission, self.slot, uid)
+        sandbox.copy_submission(submission, self.slot, uid, self.secrets)
         to_child_r, to_child_w = protocol.make_pipe()
         from_child_r, from_child_w = protocol.make_pipe()
         try:
@@ -156,16 +158,18 @@ def enabled() -> bool:
     return wanted and protections.drop_user and (protections.bubblewrap or protections.namespaces)
 
 
-def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment) -> Zygote | None:
-    """This thread's idle zygote for the lesson's ``modules``, ``limits``, ``secrets`` and
-    ``preload`` (started on first use, with the environment ``environment(home, limits)``),
+def acquire(
+    modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...], preload: tuple[str, ...], environment, helper_files: tuple[str, ...] = ()
+) -> Zygote | None:
+    """This thread's idle zygote for the lesson's ``modules``, ``limits``, ``secrets``,
+    ``preload`` and ``helper_files`` (started on first use, with the environment ``environment(home, limits)``),
     marked busy; None when warm starts are off or it is in use (the caller then starts a child
     itself)."""
     if not enabled() or limits.gpu:
         return None
     # Per thread too: the zygote dies with the thread that started it (bubblewrap's
     # --die-with-parent, PR_SET_PDEATHSIG), as a Dask worker's task threads may.
-    key = (tuple(modules), limits.threads, tuple(secrets), tuple(preload), os.getpid(), threading.get_ident(), sandbox.detect())
+    key = (tuple(modules), limits.threads, tuple(secrets), tuple(preload), tuple(helper_files), os.getpid(), threading.get_ident(), sandbox.detect())
     zygote = _ZYGOTES.get(key)
     if zygote is not None and zygote.busy:
         return None
@@ -173,7 +177,7 @@ def acquire(modules: list[str], limits: sandbox.Limits, secrets: tuple[str, ...]
         zygote.close()
         zygote = None
     if zygote is None:
-        zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), environment)
+        zygote = _ZYGOTES[key] = Zygote(limits, secrets, tuple(preload), environment, tuple(helper_files))
     zygote.busy = True
     return zygote
 

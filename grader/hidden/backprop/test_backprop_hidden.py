@@ -158,12 +158,12 @@ def test_frobenius_grad(student, reference):
 @pytest.mark.parametrize("function", ["sum_of_squares", "sum_sin_times_index", "log_sum_exp", "product_of_cosines"])
 def test_numerical_gradient(function, student, reference):
     """numerical_gradient matches central differences of {function} and leaves x unchanged"""
-    from grader.runner.protocol import TEST_FUNCTIONS
+    from grader.hidden.child_helpers import FUNCTIONS
 
     x = rng_for("numgrad", function).normal(size=(3, 4))
     result = student.call("numerical_gradient", Function(function), x, return_args=True)
     got = check_array(result.value, what="numerical_gradient", shape=x.shape)
-    expected = reference.numerical_gradient(TEST_FUNCTIONS[function], x)
+    expected = reference.numerical_gradient(FUNCTIONS[function], x)
     assert_close(got, expected, what=f"numerical_gradient of {function}", rtol=1e-6, atol=1e-8)
     assert_close(result.args_after[1], x, what="numerical_gradient: x after the call", rtol=0, atol=0)
 

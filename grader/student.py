@@ -1,0 +1,58 @@
+"""The student's verbs: start a lesson in a folder, submit the folder to the course.
+
+``grade start`` and ``grade submit`` print what these return (:mod:`grader.cli`); the Python
+API (:mod:`grader.api`) exposes them as :func:`~grader.api.start` and
+:func:`~grader.api.submit`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from grader.api import Submitted
+from grader.exchange import Exchange, check_folder, submit
+from grader.lessons import Lesson, get_lesson
+from grader.paths import assignment_dir
+
+
+def start_lesson(lesson_id: str, target: Path, *, force: bool = False) -> list[Path]:
+    """Copy the released stubs and public checks of the lesson into ``target``; the files
+    written. :class:`FileExistsError` names the files already there, unless ``force``."""
+    source = assignment_dir(get_lesson(lesson_id).id)
+    existing = sorted(p.name for p in source.iterdir() if (target / p.name).exists()) if target.exists() else []
+    if existing and not force:
+        raise FileExistsError(f"{target} already has {', '.join(existing)}; use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source.iterdir()):
+        if path.is_file():
+            written.append(Path(shutil.copy2(path, target / path.name)))
+    return written
+
+
+def submit_lesson(lesson_id: str, folder: Path, student: str, exchange: Exchange) -> Submitted:
+    """Check ``folder`` by the intake's rules, run the public checks, then deliver it to the
+    exchange as ``student``'s submission (even when some checks fail: the receipt says so)."""
+    from grader.checking import run_public_checks
+
+    lesson = get_lesson(lesson_id)
+    files = check_folder(lesson, folder)
+    checks = run_public_checks(lesson.id, folder)
+    with tempfile.TemporaryDirectory() as scratch:
+        receipt = submit(lesson, files, student, exchange, extra_files=_lesson_notebook_file(lesson, Path(scratch)))
+    return Submitted(left_out=[refusal.message for refusal in files.refused], checks=checks, receipt=receipt)
+
+
+def _lesson_notebook_file(lesson: Lesson, scratch: Path) -> dict[str, Path]:
+    """The lesson's nbgrader notebook, for courses that autograde with nbgrader (needs nbformat)."""
+    try:
+        import nbformat
+    except ImportError:
+        return {}
+    from grader.notebook import lesson_notebook
+
+    path = scratch / f"{lesson.id}.ipynb"
+    nbformat.write(lesson_notebook(lesson), str(path))
+    return {path.name: path}
