@@ -63,10 +63,10 @@ def run(command: list[str], cwd: Path) -> float:
 
 def nbgrader_course(root: Path, lessons: list[str], submissions: dict[str, list[Path]]) -> Path:
     """A course folder whose submitted/ holds every submission, as `nbgrader collect` leaves them."""
-    from grader.release import config_lines
-    from grader.notebook import lesson_notebook
-
     import nbformat
+
+    from grader.notebook import lesson_notebook
+    from grader.release import config_lines
 
     course = root / "course"
     course.mkdir()

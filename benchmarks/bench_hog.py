@@ -26,8 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.api import GradeRequest, grade  # noqa: E402
-
-from grader.grading import data_problem
+from grader.grading import data_problem  # noqa: E402
 from grader.lessons import LESSONS, get_lesson  # noqa: E402
 from grader.paths import reference_dir, reference_submission  # noqa: E402
 

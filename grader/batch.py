@@ -15,11 +15,10 @@ submission whose grading kills its worker costs the others nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
-from pathlib import Path
-from typing import Callable
 
 from grader.api import GradeRequest
 from grader.lessons import get_lesson
@@ -71,8 +70,8 @@ def grade_many(
     results: list[GradingResult | None] = [None] * len(requests)
 
     def arrived(index: int, data: dict) -> None:
-        results[index] = GradingResult.from_dict(data)
-        on_result(index, results[index])
+        result = results[index] = GradingResult.from_dict(data)
+        on_result(index, result)
 
     if not requests:
         return []

@@ -23,7 +23,7 @@ class GradeUsageError(click.UsageError):
 class OneLineErrors(click.Group):
     """A click group that reports usage errors as one line on stderr, with exit code 2."""
 
-    def main(self, args=None, prog_name=None, **extra):
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]  # always standalone, exits itself
         try:
             return super().main(args=args, prog_name=prog_name or "grade", standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
@@ -211,7 +211,10 @@ def status(lesson, student, course_dir, exchange_root, course_id):
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core).")
 @click.option("--scheduler", metavar="ADDRESS", help="Grade on a Dask cluster (tcp://host:8786) instead of local workers.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Model lessons: where training runs (auto: CUDA when the student's framework sees a GPU); the budget is the device's.")
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+    help="Model lessons: where training runs (auto: CUDA when the student's framework sees a GPU); the budget is the device's.",
+)  # fmt: skip
 @_data_dir_option
 def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s, workers, scheduler, device, data_dir):
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden

@@ -50,7 +50,8 @@ def collected_submissions(settings: Settings, lesson: Lesson) -> list[Collected]
         if not (path / lesson.id).is_dir() or path.is_symlink():
             continue
         entry = Collected(path.name, path / lesson.id)
-        collected.append(Collected(entry.student, originals.get((entry.student, entry.timestamp), entry.folder)))
+        original = originals.get((entry.student, entry.timestamp or ""), entry.folder)
+        collected.append(Collected(entry.student, original))
     return collected
 
 

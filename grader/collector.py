@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,6 +24,9 @@ from grader.lessons import Lesson, get_lesson
 from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
 from grader.results import NOT_THE_STUDENTS, GradingResult, TestResult
 from grader.session import alarm, forget_folder, import_in_process, open_child
+
+if TYPE_CHECKING:
+    from grader.runner.proxy import Submission
 
 
 def collector_for_options(config: pytest.Config, lesson_id: str) -> ResultCollector:
@@ -63,7 +67,7 @@ class ResultCollector:
         self.result = GradingResult(self._lesson.id, request.source, request.student)
         self.points: dict[str, float] = {}
         self.tasks: dict[str, str] = {}
-        self._child = None
+        self._child: Submission | None = None
         self._reported: set[str] = set()
         #: Hidden checks that failed through the grader's own fault (``title: what happened``).
         self.grader_faults: list[str] = []
@@ -99,7 +103,10 @@ class ResultCollector:
 
     def _open_child(self):
         if self._child is None:
-            self._child = open_child(self._lesson, self.request, self.files or self.folder)
+            source = self.files or self.folder
+            if source is None:
+                raise pytest.UsageError("no submission to grade in an isolated child: give --submission")
+            self._child = open_child(self._lesson, self.request, source)
         return self._child
 
     # -- fixtures --------------------------------------------------------------------------

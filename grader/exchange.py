@@ -72,7 +72,7 @@ def read_nbgrader_config(course_dir: str | Path | None = None) -> dict:
     return {"exchange_root": loaded.get("Exchange", {}).get("root"), "course_id": course.get("course_id"), "db_url": course.get("db_url")}
 
 
-def check_folder(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT_LIMITS) -> SubmissionFiles:
+def files_to_submit(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT_LIMITS) -> SubmissionFiles:
     """The files to submit, read by the intake's rules (:mod:`grader.intake`: regular files
     only, never through a link; what it leaves out is in ``refused``). Raises
     :class:`SubmissionError` when a lesson's file is missing or refused, or a Python file does
@@ -102,11 +102,11 @@ def _check_student(student: str) -> None:
         raise SubmissionError(f"student id {student!r} is not allowed (no '+', '*', '/', and not starting with '.')")
 
 
-def submit(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, exchange: Exchange, *, extra_files: dict[str, Path] | None = None) -> Receipt:
-    """Deliver ``folder`` (or its files as :func:`check_folder` read them) as ``student``'s
+def deliver(lesson: Lesson, folder: str | Path | SubmissionFiles, student: str, exchange: Exchange, *, extra_files: dict[str, Path] | None = None) -> Receipt:
+    """Deliver ``folder`` (or its files as :func:`files_to_submit` read them) as ``student``'s
     submission of ``lesson``; never overwrites one."""
     _check_student(student)
-    files = folder if isinstance(folder, SubmissionFiles) else check_folder(lesson, Path(folder))
+    files = folder if isinstance(folder, SubmissionFiles) else files_to_submit(lesson, Path(folder))
     if not exchange.inbound.is_dir():
         raise SubmissionError(f"the exchange has no inbound folder {exchange.inbound}: is the course id right? (ask your instructor)")
     moment = datetime.now(timezone.utc)

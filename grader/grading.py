@@ -35,7 +35,7 @@ def data_problem(lesson: Lesson, data_dir: str | Path | None = None) -> str | No
     from grader.models import require_lesson_data
 
     try:
-        require_lesson_data(lesson.model, data_dir)
+        require_lesson_data(lesson.spec, data_dir)
     except DataError as error:
         return str(error)
     return None

@@ -98,11 +98,16 @@ class Lesson:
         """Whether this is a model lesson (trained and scored on a test split)."""
         return self.model is not None
 
-    def budget_s(self, framework: str, device: str) -> float:
-        """The model lesson's training budget for ``framework`` on ``device``."""
+    @property
+    def spec(self) -> ModelSpec:
+        """The model lesson's :class:`ModelSpec`; ``ValueError`` for a lesson that trains none."""
         if self.model is None:
             raise ValueError(f"lesson '{self.id}' trains no model")
-        return self.model.budget_s(framework, device)
+        return self.model
+
+    def budget_s(self, framework: str, device: str) -> float:
+        """The model lesson's training budget for ``framework`` on ``device``."""
+        return self.spec.budget_s(framework, device)
 
     @property
     def modules(self) -> list[str]:

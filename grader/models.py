@@ -29,7 +29,8 @@ def load_lesson_data(spec: ModelSpec, data_dir=None):
 def require_lesson_data(spec: ModelSpec, data_dir=None) -> None:
     """Raise :class:`grader.data.store.DataError` naming the fix when the data set is missing
     or fails its checksums."""
-    from grader.data.store import data_dir as resolve, load_manifest, require
+    from grader.data.store import data_dir as resolve
+    from grader.data.store import load_manifest, require
 
     require(load_manifest(spec.dataset), resolve(data_dir))
 

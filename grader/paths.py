@@ -83,6 +83,8 @@ def load_reference(lesson_id: str, module: str):
     if not path.is_file():
         raise FileNotFoundError(f"reference solution {path} is missing (is this the student distribution?)")
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the reference solution {path}")
     loaded = importlib.util.module_from_spec(spec)
     sys.modules[name] = loaded
     spec.loader.exec_module(loaded)

@@ -13,14 +13,15 @@ import ast
 import json
 import re
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
 from grader import __version__
 from grader.lessons import LESSONS, Lesson
 from grader.notebook import lesson_notebook
-from grader.stubs import stub_raise
 from grader.paths import PACKAGE_DIR, assignments_root, course_root, reference_dir, reference_file
+from grader.stubs import stub_raise
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -180,9 +181,9 @@ def main_pyproject() -> dict:
     path = PACKAGE_DIR.parent / "pyproject.toml"
     if not path.is_file():
         raise ReleaseError(f"no {path}: build the student distribution from a checkout of the grader")
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:  # Python 3.10
         try:
             import tomli as tomllib
         except ModuleNotFoundError:
@@ -467,13 +468,6 @@ def write_sources(course_dir: Path, lessons: list[Lesson] | None = None) -> list
         nbformat.write(lesson_notebook(lesson), str(folder / f"{lesson.id}.ipynb"))
         folders.append(folder)
     return folders
-
-
-def config_lines(lessons: list[Lesson] | None = None) -> str:
-    """The ``nbgrader_config.py`` line that keeps nbgrader autograde from copying the stubs over
-    the students' files."""
-    keep = {lesson.id: [f"{module}.py" for module in lesson.modules] for lesson in lessons or LESSONS.values()}
-    return f"c.Autograde.exclude_overwriting = {keep!r}\n"
 
 
 def config_lines(lessons: list[Lesson] | None = None) -> str:

@@ -101,7 +101,7 @@ def task_breakdown_table(result: GradingResult) -> Table:
     table.add_column("task")
     table.add_column("score", justify="right")
     table.add_column("first problem")
-    first_problem: dict[str, str] = {}
+    first_problem: dict[str, Text] = {}
     for test in result.tests:
         if test.status != "passed":
             first_problem.setdefault(test.task, Text(f"[{test.status}] {test.message}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 STATUSES = ("passed", "failed", "error", "timeout")
 #: A result's own status: the submission was graded, or the grader itself failed (no score).
@@ -90,7 +91,7 @@ class GradingResult:
 
     def to_dict(self) -> dict:
         """The JSON object of COURSE.md."""
-        data = {
+        data: dict[str, Any] = {
             "lesson": self.lesson,
             "submission": self.submission,
             "student": self.student,

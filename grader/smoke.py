@@ -22,7 +22,7 @@ SEED = 0
 
 def smoke_tests(lesson_id: str) -> dict:
     """The public checks of the model lesson ``lesson_id``, to put in a test module's namespace."""
-    spec = get_lesson(lesson_id).model
+    spec = get_lesson(lesson_id).spec
     outcome: dict = {}
 
     @pytest.fixture(scope="module")

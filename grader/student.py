@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from grader.api import Submitted
-from grader.exchange import Exchange, check_folder, submit
+from grader.exchange import Exchange, deliver, files_to_submit
 from grader.lessons import Lesson, get_lesson
 from grader.paths import assignment_dir
 
@@ -38,10 +38,10 @@ def submit_lesson(lesson_id: str, folder: Path, student: str, exchange: Exchange
     from grader.checking import run_public_checks
 
     lesson = get_lesson(lesson_id)
-    files = check_folder(lesson, folder)
+    files = files_to_submit(lesson, folder)
     checks = run_public_checks(lesson.id, folder)
     with tempfile.TemporaryDirectory() as scratch:
-        receipt = submit(lesson, files, student, exchange, extra_files=_lesson_notebook_file(lesson, Path(scratch)))
+        receipt = deliver(lesson, files, student, exchange, extra_files=_lesson_notebook_file(lesson, Path(scratch)))
     return Submitted(left_out=[refusal.message for refusal in files.refused], checks=checks, receipt=receipt)
 
 

@@ -8,10 +8,10 @@ earn nothing (its references train for minutes, and need the data set).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from grader.data.store import DataError
 from grader.api import GradeRequest, grade
+from grader.data.store import DataError
 from grader.lessons import LESSONS, get_lesson
 from grader.models import require_lesson_data
 from grader.paths import assignment_dir, reference_submission
@@ -28,7 +28,7 @@ def validate_course(
     for lesson in [get_lesson(i) for i in lesson_ids] if lesson_ids else LESSONS.values():
         if lesson.is_model:
             try:
-                require_lesson_data(lesson.model, data_dir)
+                require_lesson_data(lesson.spec, data_dir)
             except DataError as error:
                 problems.append(f"{lesson.id}: not validated: {error}")
                 continue

@@ -17,10 +17,10 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import bubblewrap_available
-from grader.cli import main
+
 from grader.api import GradeRequest, grade
+from grader.cli import main
 from grader.lessons import LESSONS
 from grader.paths import PACKAGE_DIR, reference_dir
 from grader.runner import sandbox

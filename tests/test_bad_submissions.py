@@ -7,8 +7,8 @@ import json
 
 from click.testing import CliRunner
 
-from grader.cli import main
 from grader.api import GradeRequest, grade
+from grader.cli import main
 
 
 def _tests_of(result, task):

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from grader.cli import main
 from grader.data.loaders import load_fashion_mnist, load_imdb, parse_idx
 from grader.data.store import DataError, fetch, import_files, load_manifest, require

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import make_submission
-from grader.cli import main
+
 from grader.api import Settings
-from grader.exchange import Exchange, SubmissionError, list_submissions, submit
+from grader.cli import main
+from grader.exchange import Exchange, SubmissionError, deliver, list_submissions
 from grader.lessons import get_lesson
 
 
@@ -49,7 +49,7 @@ def test_settings_without_a_course_id_say_how_to_set_one(tmp_path):
 def test_submission_has_nbgrader_layout_and_manifest(course, tmp_path):
     course_dir, exchange = course
     folder = make_submission(tmp_path, "tensors")
-    receipt = submit(get_lesson("tensors"), folder, "alice", Settings.load(course_dir).exchange())
+    receipt = deliver(get_lesson("tensors"), folder, "alice", Settings.load(course_dir).exchange())
     student, lesson, timestamp, random_part = receipt.submission_id.rsplit("+", 3)
     assert (student, lesson) == ("alice", "tensors") and timestamp.endswith(" UTC") and len(random_part) == 12
     delivered = exchange / "nn101" / "inbound" / receipt.submission_id
@@ -65,8 +65,8 @@ def test_submission_has_nbgrader_layout_and_manifest(course, tmp_path):
 def test_a_second_submission_never_overwrites_the_first(course, tmp_path):
     settings = Settings.load(course[0]).exchange()
     folder = make_submission(tmp_path, "tensors")
-    first = submit(get_lesson("tensors"), folder, "alice", settings)
-    second = submit(get_lesson("tensors"), folder, "alice", settings)
+    first = deliver(get_lesson("tensors"), folder, "alice", settings)
+    second = deliver(get_lesson("tensors"), folder, "alice", settings)
     assert first.submission_id != second.submission_id
     assert [r.submission_id for r in list_submissions(settings, student="alice")] == [first.submission_id, second.submission_id]
 
@@ -85,12 +85,12 @@ def test_bad_submissions_are_refused_with_a_reason(problem, expected, course, tm
     if problem != "missing":
         (folder / "tensors.py").write_text("def broken(:\n" if problem == "syntax" else "x = 1\n")
     with pytest.raises(SubmissionError, match=expected):
-        submit(get_lesson("tensors"), folder, "bad+id" if problem == "student" else "alice", Settings.load(course[0]).exchange())
+        deliver(get_lesson("tensors"), folder, "bad+id" if problem == "student" else "alice", Settings.load(course[0]).exchange())
 
 
 def _submit_one(args):
     course_dir, folder, student = args
-    return submit(get_lesson("tensors"), folder, student, Settings.load(course_dir).exchange()).submission_id
+    return deliver(get_lesson("tensors"), folder, student, Settings.load(course_dir).exchange()).submission_id
 
 
 def test_fifty_concurrent_submissions_all_arrive_intact(course, tmp_path):

@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import make_submission
+
 from grader.api import GradeRequest, grade
 
 #: Appended to the activations reference: every derivative with a kink gives, exactly at its

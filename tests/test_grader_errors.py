@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import gradebook_scores, make_course, make_submission, needs_fashion
+
 from grader import grading
 from grader.api import GradeRequest, grade
-from grader.batch import grade_one
 from grader.autograde import GRADER_ERROR_EXIT
+from grader.batch import grade_one
 from grader.cli import main
 from grader.lessons import get_lesson
 from grader.results import GradingResult

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
-from grader.cli import main
+
 from grader.api import GradeRequest, grade
+from grader.cli import main
 from grader.lessons import LESSONS
-from grader.paths import assignment_dir, reference_dir, reference_submission
+from grader.paths import assignment_dir, reference_submission
 
 NUMPY_LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 

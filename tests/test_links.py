@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import bubblewrap_available, make_submission, needs_fashion
+
 from grader.api import GradeRequest, grade_batch
 from grader.cli import main
 from grader.lessons import LESSONS

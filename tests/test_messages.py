@@ -4,6 +4,7 @@ exception text, the check that a wrong value really belongs to."""
 from __future__ import annotations
 
 from conftest import make_submission
+
 from grader.api import GradeRequest, grade
 
 

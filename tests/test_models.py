@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO, needs_fashion, needs_imdb
+
 from grader.api import GradeRequest, check, grade
 from grader.checks import CheckFailed
 from grader.cli import main
@@ -271,7 +271,7 @@ def test_reading_the_test_labels_from_disk_fails(sandbox_mode, data_dir, tmp_pat
     labels = data_dir / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz"
     assert labels.is_file()
     cheat = (
-        "import gzip\n    with gzip.open(%r) as handle:\n        return np.frombuffer(handle.read(), np.uint8, offset=8)" % str(labels)
+        f"import gzip\n    with gzip.open({str(labels)!r}) as handle:\n        return np.frombuffer(handle.read(), np.uint8, offset=8)"
     )
     result = grade(GradeRequest("fashion_mnist", _numpy_model(tmp_path, cheat), device="cpu", data_dir=data_dir))
     assert result.details["accuracy"] is None, "the child read the test labels"

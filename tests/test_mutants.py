@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from mutants import MUTANTS  # tests/ is on sys.path (rootdir conftest)
 
 from grader.api import GradeRequest, grade
 from grader.lessons import get_lesson
 from grader.paths import reference_dir
-from mutants import MUTANTS  # tests/ is on sys.path (rootdir conftest)
 
 
 def test_catalogue_is_large_enough_and_names_real_tasks():

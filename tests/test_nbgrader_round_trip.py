@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_submission
-from grader.release import config_lines
+
 from grader.lessons import get_lesson
 from grader.paths import assignment_dir
+from grader.release import config_lines
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
 BIN = Path(sys.executable).parent

@@ -17,7 +17,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 tf = pytest.importorskip("tensorflow", reason="needs TensorFlow: pip install -e '.[instructor]'")
 keras = pytest.importorskip("keras", reason="needs Keras 3: pip install -e '.[instructor]'")
 
-from conftest import inputs_away_from_kinks as _x
+from conftest import inputs_away_from_kinks as _x  # noqa: E402
+
 from grader.paths import load_reference  # noqa: E402
 
 ACT = load_reference("activations", "activations")

@@ -92,7 +92,9 @@ def test_a_hidden_suite_run_by_pytest_reports_grader_faults_and_refusals(pyteste
     pytester.runpytest_subprocess("--lesson", "tensors", "--submission", str(folder), "--grader-results", str(output), "-p", "no:cacheprovider")
     result = json.loads(output.read_text())
     assert result["status"] == "grader-error" and "KeyError" in result["message"]
-    pytester.makepyfile(test_hidden='import pytest\n\n@pytest.mark.task("tensor_sum")\ndef test_sum(student):\n    """tensor_sum is checked"""\n    assert student.tensor_sum is not None\n')
+    pytester.makepyfile(
+        test_hidden='import pytest\n\n@pytest.mark.task("tensor_sum")\ndef test_sum(student):\n    """tensor_sum is checked"""\n    assert student.tensor_sum is not None\n'
+    )
     pytester.runpytest_subprocess("--lesson", "tensors", "--submission", str(folder), "--grader-results", str(output), "-p", "no:cacheprovider")
     result = json.loads(output.read_text())
     assert result["status"] == "graded"

@@ -16,6 +16,7 @@ except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
 from conftest import REPO
+
 from grader import __version__
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir

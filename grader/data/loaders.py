@@ -11,6 +11,7 @@ import gzip
 import re
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,9 +59,12 @@ def load_imdb(root: str | Path | None = None) -> tuple[list[str], np.ndarray, li
         for member in tar:
             match = _REVIEW.match(member.name)
             if match and member.isfile():
-                text = tar.extractfile(member).read().decode("utf-8")
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise DataError(f"imdb: {archive}: {member.name} cannot be read")
+                text = handle.read().decode("utf-8")
                 splits[match.group(1)].append((member.name, text, int(match.group(2) == "pos")))
-    result = []
+    result: list[Any] = []
     for split in ("train", "test"):
         rows = sorted(splits[split])
         if len(rows) != 25000:

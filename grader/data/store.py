@@ -41,7 +41,7 @@ class DataFile:
     md5: str | None = None
     gunzip_sha256: str | None = None
     urls: tuple[str, ...] = ()
-    alternatives: tuple["DataFile", ...] = field(default=())
+    alternatives: tuple[DataFile, ...] = field(default=())
 
     @classmethod
     def from_dict(cls, data: dict) -> DataFile:

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed
+from grader.errors import StudentError, StudentTimeout
 from grader.lessons import FRAMEWORKS, get_lesson
 from grader.models import accuracy, confusion_matrix, load_lesson_data, validate_labels
 from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
-from grader.errors import StudentError, StudentTimeout
 from grader.runner.proxy import Program, RemoteObject
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class TrainingRun:
 
     def details(self, classes) -> dict:
         """The result's ``details`` (JSON-able)."""
-        details = {
+        details: dict[str, object] = {
             "framework": self.framework,
             "device": self.device,
             "budget_s": self.budget_s,
@@ -107,20 +107,20 @@ def _device(submission, asked: str, framework: str) -> str:
 
 def run_training(submission, lesson_id: str, request: GradeRequest) -> TrainingRun:
     """Train the student's model and label the test split (see the module docstring)."""
-    spec = get_lesson(lesson_id).model
+    spec = get_lesson(lesson_id).spec
     x_train, y_train, x_test, y_test = load_lesson_data(spec, request.data_dir)
     run = TrainingRun()
     try:
         run.framework = _framework(submission)
         run.device = _device(submission, request.device, run.framework)
-        run.budget_s = spec.budget_s(run.framework, run.device)
+        run.budget_s = budget_s = spec.budget_s(run.framework, run.device)
         setup = Program()
         setup.helper("seed_everything", SEED)
         _single(submission, setup, SETUP_TIMEOUT_S)
         with submission.time_limit(TRANSFER_TIMEOUT_S):
             inputs = submission.store(x_train, "x_train"), submission.store(y_train, "y_train")
-        hard_limit, cores = spec.hard_limit_s(run.budget_s), submission.limits.threads
-        limit = submission.cpu_budget(hard_limit * cores, spec.wall_limit_s(run.budget_s)) if run.device == "cpu" else submission.time_limit(hard_limit)
+        hard_limit, cores = spec.hard_limit_s(budget_s), submission.limits.threads
+        limit = submission.cpu_budget(hard_limit * cores, spec.wall_limit_s(budget_s)) if run.device == "cpu" else submission.time_limit(hard_limit)
         started = time.perf_counter()
         with limit:
             trained = submission.call("model", "train", *inputs, device=run.device, time_budget_s=run.budget_s, seed=SEED).value
@@ -128,7 +128,7 @@ def run_training(submission, lesson_id: str, request: GradeRequest) -> TrainingR
         cpu = submission.last_cpu_seconds if run.device == "cpu" else None
         run.train_seconds = cpu / cores if cpu is not None else run.wall_seconds
     except StudentTimeout:
-        counted = f"{cores} cores' CPU time, or {spec.wall_limit_s(run.budget_s):.0f} s on the clock" if run.device == "cpu" else "on the clock"
+        counted = f"{cores} cores' CPU time, or {spec.wall_limit_s(budget_s):.0f} s on the clock" if run.device == "cpu" else "on the clock"
         run.train_error = StudentTimeout(
             f"train did not return within {hard_limit:.0f} s ({counted}): its budget is {run.budget_s:g} s "
             f"({run.framework}, {run.device}); stop training when time_budget_s is spent"
@@ -165,7 +165,7 @@ def run_training(submission, lesson_id: str, request: GradeRequest) -> TrainingR
 
 def model_tests(lesson_id: str) -> dict:
     """The hidden tests of the model lesson ``lesson_id``, to put in its suite's namespace."""
-    spec = get_lesson(lesson_id).model
+    spec = get_lesson(lesson_id).spec
 
     @pytest.fixture(scope="session")
     def training(submission, grade_request) -> TrainingRun:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from grader.checks import (
     CheckFailed,
@@ -163,7 +164,7 @@ class Case:
 
     name: str
     args: tuple
-    expected: object
+    expected: npt.ArrayLike
     kwargs: dict = field(default_factory=dict)
     dtype: object = np.float64
     inputs: dict | None = None
@@ -185,6 +186,7 @@ def check_cases(student, cases: list[Case], *, scalar: bool = False) -> None:
             if isinstance(answer, Exception):
                 raise answer
             what = case.what or case.name
+            got: float | np.ndarray
             if scalar:
                 got = check_scalar(answer.value, what=what)
             else:
@@ -231,6 +233,7 @@ def check_stable(student, cases: list[Case], *, scalar: bool = False) -> None:
     """
     for case, answer in _answers(student, cases):
         assert_no_warnings(answer.warnings, what=case.name)
+        got: float | np.ndarray
         if scalar:
             got, inputs = check_scalar(answer.value, what=case.name), None
         else:

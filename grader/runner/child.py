@@ -18,6 +18,7 @@ import resource
 import sys
 import traceback
 import warnings
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protocol  # noqa: E402
@@ -282,7 +283,7 @@ def run_call(modules: dict, request: dict, blobs: list, out_blobs: list, earlier
         resolve = _resolver(earlier or [])
         args = protocol.decode(request.get("args", {"__list__": []}), blobs, resolve)
         kwargs = protocol.decode(request.get("kwargs", {"__dict__": {}}), blobs, resolve)
-        value = protocol.decode(request["value"], blobs, resolve) if op == "assign" else None
+        value: Any = protocol.decode(request["value"], blobs, resolve) if op == "assign" else None
     except protocol.ProtocolError as problem:
         return {"ok": False, "kind": "protocol", "message": f"{what}: {problem}"}, _Failed()
     if helper and op == "call":
@@ -311,7 +312,7 @@ def run_call(modules: dict, request: dict, blobs: list, out_blobs: list, earlier
             return {"ok": False, "kind": kind, "message": student_traceback(failure), "type": type(failure).__name__}, _Failed()
     mark = len(out_blobs)
     try:
-        reply = {"ok": True}
+        reply: dict[str, Any] = {"ok": True}
         if not request.get("discard_result"):
             reply["result"] = protocol.encode(result, out_blobs, keep if HANDLES["on"] else None)
         if request.get("return_args"):
@@ -335,7 +336,8 @@ def _safe_getattr(owner, name):
 
 def run_batch(modules: dict, calls: list, blobs: list, out_blobs: list) -> list:
     """Run calls in order; a call may use earlier results of the batch (``Ref``)."""
-    replies, results = [], []
+    replies: list[dict] = []
+    results: list = []
     for call in calls:
         reply, result = run_call(modules, call, blobs, out_blobs, results)
         replies.append(reply)
@@ -370,7 +372,7 @@ def serve(inbox, outbox, options: dict, names: list) -> None:
         out_blobs: list = []
         if request.get("op") == "store":
             STORE[str(request["key"])] = protocol.decode(request["value"], blobs)
-            reply = {"ok": True}
+            reply: dict[str, Any] = {"ok": True}
         elif request.get("op") == "batch":
             reply = {"replies": run_batch(modules, request["calls"], blobs, out_blobs)}
         else:
@@ -435,7 +437,7 @@ def zygote(control_fd: int, options: dict) -> None:
                     _forked_child(request, fds)
                 finally:
                     os._exit(70)
-            answer = {"pid": pid}
+            answer: dict[str, Any] = {"pid": pid}
         elif request.get("op") == "store" and len(fds) == 1:
             with os.fdopen(fds.pop(), "rb") as inbox:  # closes the descriptor
                 try:

@@ -8,6 +8,7 @@ cross as :mod:`grader.runner.protocol` messages; every comparison happens in the
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import select
 import shutil
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +108,8 @@ class Submission:
         self._stored: set[str] = set()
         self._process: subprocess.Popen | None = None
         self._workdir: str | None = None
-        self._to_child = self._from_child = None
+        self._to_child: io.BufferedWriter | None = None
+        self._from_child: io.BufferedReader | None = None
         self._cpu_pid: int | None = None
         self._cpu_limit: float | None = None
         #: CPU seconds of the last call made under :meth:`cpu_budget`.
@@ -259,12 +262,12 @@ class Submission:
             raise protocol.ProtocolError(f"unexpected reference {tag} from the child")
         return RemoteObject(self, data["__handle__"], str(data.get("type", "object")))
 
-    def run_program(self, module: str, program: "Program") -> list:
+    def run_program(self, module: str, program: Program) -> list:
         """Run the steps of ``program`` in one round trip; each step's value (or the
         :class:`StudentError` it raised) in order. Objects come back as :class:`RemoteObject`."""
         return [a if isinstance(a, StudentError) else a.value for a in self._run_steps(module, program)]
 
-    def _run_steps(self, module: str, program: "Program") -> list[CallResult | StudentError]:
+    def _run_steps(self, module: str, program: Program) -> list[CallResult | StudentError]:
         module_steps = [step for step in program.steps if "target" not in step]
         for step in module_steps:
             step.setdefault("module", module)
@@ -404,22 +407,31 @@ class Submission:
 
     def _receive_within_cpu(self, timeout: float, what: str, cpu_before: float) -> tuple[dict, list]:
         """:meth:`_receive`, polling the child's CPU time against :attr:`_cpu_limit`."""
+        limit = self._cpu_limit
+        if limit is None:
+            raise RuntimeError("_receive_within_cpu needs a CPU limit (a call under cpu_budget)")
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._receive(0.0, what)  # stops the child and raises StudentTimeout
-            ready, _, _ = select.select([self._from_child], [], [], min(remaining, CPU_POLL_S))
+            ready, _, _ = select.select([self._reply_stream()], [], [], min(remaining, CPU_POLL_S))
             used = (self._cpu_total() or cpu_before) - cpu_before
             self.last_cpu_seconds = used
             if ready:
                 return self._receive(0.0, what)
-            if used > self._cpu_limit:
+            if used > limit:
                 self.stop()
                 raise StudentTimeout(f"{what} used {used:.0f} s of CPU time, past its limit of {self._cpu_limit:.0f} s")
 
+    def _reply_stream(self) -> io.BufferedReader:
+        """The pipe the child answers on (the child must have been launched)."""
+        if self._from_child is None:
+            raise RuntimeError("the submission's process was never started: no pipe to read its answer from")
+        return self._from_child
+
     def _receive(self, timeout: float, what: str) -> tuple[dict, list]:
-        ready, _, _ = select.select([self._from_child], [], [], timeout)
+        ready, _, _ = select.select([self._reply_stream()], [], [], timeout)
         if not ready:
             self.stop()
             raise StudentTimeout(f"{what} did not finish within {timeout:.1f} s (an endless loop, or far too slow)")
@@ -439,6 +451,16 @@ class Submission:
             sandbox.kill_user_processes(self._uid)
             return self._zygote.exit_code(self._forked_pid)
         return None
+
+
+def _remote_operator(name: str) -> Callable[..., object]:
+    """A method of :class:`RemoteObject` that runs the operator ``name`` in the child."""
+
+    def method(self, *args):
+        return self.call(name, *args)
+
+    method.__name__ = name
+    return method
 
 
 class RemoteObject:
@@ -473,17 +495,10 @@ class RemoteObject:
     def __repr__(self) -> str:
         return f"<student {self.type_name} #{self.number}>"
 
-    def _operator(name):  # noqa: N805 - builds methods
-        def method(self, *args):
-            return self.call(name, *args)
-
-        method.__name__ = name
-        return method
-
     for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
                   "__rtruediv__", "__pow__", "__neg__"):  # fmt: skip
-        locals()[_name] = _operator(_name)
-    del _name, _operator
+        locals()[_name] = _remote_operator(_name)
+    del _name
 
 
 class Program:

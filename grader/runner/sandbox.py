@@ -27,7 +27,6 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 #: Child user ids, when the grader runs as root: this base plus the grading process's pid, so
 #: two grading processes on one machine (a worker pool) never share one. Far above accounts.
 UID_BASE = 1_000_000_000
@@ -226,13 +225,16 @@ def _confined(command: list[str], workdir: Path, limits: Limits, cwd: Path) -> l
     started in ``cwd``."""
     if not detect().bubblewrap:
         return command
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:  # detect() found it: it cannot have gone (never run the child unconfined)
+        raise RuntimeError("bubblewrap (bwrap) was found when the sandbox was probed but is no longer on PATH")
     gpu: list[str] = []
     if limits.gpu:
         gpu = ["--ro-bind-try", "/sys", "/sys"]
         for device in gpu_devices():
             gpu += ["--dev-bind", device, device]
     return [
-        shutil.which("bwrap"), "--die-with-parent", "--new-session",
+        bwrap, "--die-with-parent", "--new-session",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--tmpfs", "/tmp", *_readonly_binds(),
         "--bind", str(workdir), str(workdir),

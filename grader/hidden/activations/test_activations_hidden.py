@@ -12,6 +12,7 @@ atol 1e-7, away from kinks). At a kink a derivative may be either one-sided valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +21,8 @@ import pytest
 from grader.checks import assert_close, central_difference, check_array
 from grader.hidden.support import (
     FLOAT_DTYPES,
-    away_from,
     Case,
+    away_from,
     check_cases,
     check_dtype_kept,
     check_stable,
@@ -46,7 +47,7 @@ class Spec:
     """How to exercise one activation: parameter sets, kinks, and its extreme inputs."""
 
     params: tuple = ({},)
-    kinks: object = staticmethod(lambda p: ())
+    kinks: Callable[[dict], tuple] = staticmethod(lambda p: ())
     big: np.ndarray = field(default_factory=lambda: BIG)
     shapes: tuple = tuple(ELEMENTWISE_SHAPES)
 

@@ -13,6 +13,7 @@ time limit.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from grader.plugin import task_param
 from grader.runner.protocol import Function, Ref, Rng
 from grader.runner.proxy import Program
 
-TOL = {"rtol": 1e-9, "atol": 1e-12}
+TOL: dict[str, Any] = {"rtol": 1e-9, "atol": 1e-12}
 
 
 
@@ -37,8 +38,8 @@ class Sym:
         self.program, self.ref = program, ref
 
     def _op(self, name, *args):
-        args = [a.ref if isinstance(a, Sym) else a for a in args]
-        return Sym(self.program, self.program.method(self.ref, name, *args))
+        refs = [a.ref if isinstance(a, Sym) else a for a in args]
+        return Sym(self.program, self.program.method(self.ref, name, *refs))
 
     def __add__(self, o): return self._op("__add__", o)  # noqa: E704
     def __radd__(self, o): return self._op("__radd__", o)  # noqa: E704

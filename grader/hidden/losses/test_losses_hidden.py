@@ -49,7 +49,7 @@ def _one_hot(labels, k):
     return np.eye(k)[labels]
 
 
-def make_batch(kind: str, rng: np.random.Generator, shape: tuple, delta: float = 1.0):
+def make_batch(kind: str, rng: np.random.Generator, shape: tuple, delta: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Random (y_true, y_pred) of ``kind`` in float64, away from the loss's kinks."""
     if kind == "regression":
         y = rng.uniform(-3, 3, shape)
@@ -91,7 +91,7 @@ def make_batch(kind: str, rng: np.random.Generator, shape: tuple, delta: float =
     raise ValueError(kind)
 
 
-def extreme_batch(kind: str):
+def extreme_batch(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Inputs at the edges: huge errors, probabilities of exactly 0 and 1, zero vectors."""
     big = 1e4
     if kind == "regression":

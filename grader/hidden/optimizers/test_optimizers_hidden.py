@@ -12,6 +12,8 @@ reaches 0.95 test accuracy in 40 epochs; test labels never leave the grader.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -22,12 +24,12 @@ from grader.plugin import task_param
 from grader.runner.protocol import Rng
 from grader.runner.proxy import Program, StudentError
 
-TOL = {"rtol": 1e-9, "atol": 1e-12}
+TOL: dict[str, Any] = {"rtol": 1e-9, "atol": 1e-12}
 SHAPES = [(3,), (2, 3), (4, 1)]
 STEPS = 50
 SNAPSHOTS = (1, 10, 50)
 
-CONFIGS = {
+CONFIGS: dict[str, list[dict[str, Any]]] = {
     "SGD": [{}, {"lr": 0.05}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "dampening": 0.3},
             {"lr": 0.05, "momentum": 0.9, "nesterov": True}, {"lr": 0.05, "weight_decay": 0.1},
             {"lr": 0.02, "momentum": 0.8, "weight_decay": 0.05, "nesterov": True}],
