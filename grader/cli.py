@@ -252,7 +252,8 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
 @click.option("--nbgrader", "course_dir", type=click.Path(file_okay=False), help="Also write each lesson's nbgrader source (stubs and notebook) into this course folder.")
 def release(dist_dir, course_dir):
     """Regenerate assignments/ (stubs, public checks, READMEs) from reference/."""
-    from grader.release import build_student_distribution, write_assignments
+    from grader.distribution import build_student_distribution
+    from grader.release import write_assignments
 
     _instructor_only("release")
     touched = write_assignments()

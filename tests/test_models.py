@@ -23,11 +23,12 @@ from conftest import REPO, needs_fashion, needs_imdb
 from grader.api import GradeRequest, check, grade
 from grader.checks import CheckFailed
 from grader.cli import main
+from grader.distribution import build_student_distribution
 from grader.feedback import html_report, write_feedback
 from grader.lessons import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
 from grader.models import accuracy, confusion_matrix, validate_labels
 from grader.paths import reference_dir
-from grader.release import build_student_distribution, lesson_files
+from grader.release import lesson_files
 from grader.results import GradingResult, TestResult
 
 MODEL_LESSONS = ["fashion_mnist", "imdb"]

@@ -18,18 +18,10 @@ except ModuleNotFoundError:  # Python 3.10
 from conftest import REPO
 
 from grader import __version__
+from grader.distribution import SCRIPT_MODULES, build_student_distribution, student_modules, student_pyproject
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir
-from grader.release import (
-    SCRIPT_MODULES,
-    ReleaseError,
-    build_student_distribution,
-    out_of_date,
-    solution_lines,
-    strip_solutions,
-    student_modules,
-    student_pyproject,
-)
+from grader.release import ReleaseError, out_of_date, solution_lines, strip_solutions
 
 SOURCE = '''import numpy as np
 
