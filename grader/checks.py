@@ -172,10 +172,16 @@ def directional_derivative(f, x: np.ndarray, direction: np.ndarray, eps: float =
 
 
 # -- properties, for the public checks: the same ones the hidden checks grade ------------------
-#: A public speed check allows this many times a plain numpy pass over the same input, plus
-#: PUBLIC_SLACK_S (CPU seconds): vectorized code meets it, a Python loop over elements does not.
-PUBLIC_SLOWDOWN = 20.0
-PUBLIC_SLACK_S = 0.01
+#: A vectorized function runs a handful of Python lines whatever its input's size; a loop over
+#: the elements (``for``, a comprehension, ``np.vectorize``) runs lines per element. The public
+#: speed check counts the lines run in the student's own files, stopping at this many.
+PUBLIC_MAX_LINES = 2000
+#: And, as a backstop for per-element work that runs no Python line of the student's (``map``
+#: over ``.tolist()``), CPU time over this many plain numpy passes plus PUBLIC_SLACK_S. The
+#: heaviest correct function (``mish_grad``) takes about 60 passes: the gap is wide on purpose,
+#: so that a busy machine never fails a correct solution; the hidden checks time it exactly.
+PUBLIC_SLOWDOWN = 200.0
+PUBLIC_SLACK_S = 0.05
 
 
 def call_quietly(function, *args, what: str, **kwargs):
@@ -216,10 +222,54 @@ def cpu_seconds(function, *args, **kwargs) -> float:
 
 
 def assert_vectorized(function, *args, what: str, baseline, **kwargs) -> None:
-    """Fail when ``function(*args)`` takes far longer than ``baseline()`` (one plain numpy pass
-    over inputs of the same size): the mark of a Python loop over elements."""
+    """Fail when ``function(*args)`` loops over the elements in Python: when it runs more than
+    :data:`PUBLIC_MAX_LINES` lines of the student's own files (:func:`student_lines`), or takes
+    far longer than ``baseline()`` (one plain numpy pass over inputs of the same size), see
+    :data:`PUBLIC_SLOWDOWN`. Counting lines does not depend on the machine's load."""
+    size = args[0].size if hasattr(args[0], "size") else "?"
+    advice = "use numpy operations on whole arrays, not a Python loop"
+    lines = student_lines(function, *args, limit=PUBLIC_MAX_LINES, **kwargs)
+    if lines > PUBLIC_MAX_LINES:
+        raise CheckFailed(f"{what} ran more than {PUBLIC_MAX_LINES} lines of Python on {size} elements (a loop over them): {advice}")
     took, plain = cpu_seconds(function, *args, **kwargs), cpu_seconds(baseline)
     allowed = PUBLIC_SLOWDOWN * plain + PUBLIC_SLACK_S
     if took > allowed:
-        size = args[0].size if hasattr(args[0], "size") else "?"
-        raise CheckFailed(f"{what} took {took:.3f} s on {size} elements (allowed {allowed:.3f} s): use numpy operations on whole arrays, not a Python loop")
+        raise CheckFailed(f"{what} took {took:.3f} s on {size} elements (allowed {allowed:.3f} s): {advice}")
+
+
+class _TooManyLines(Exception):
+    """Raised by :func:`student_lines`'s tracer to stop a loop once it is seen."""
+
+
+def student_lines(function, *args, limit: int, **kwargs) -> int:
+    """How many lines of the student's files ``function(*args, **kwargs)`` runs, counting up to
+    just past ``limit`` (then the call is stopped). The student's files are those in the folder
+    of ``function``'s own file; anything else (numpy, the standard library) is not counted."""
+    import os
+    import sys
+
+    code = getattr(function, "__code__", None) or getattr(getattr(function, "__func__", None), "__code__", None)
+    folder = os.path.dirname(os.path.abspath(code.co_filename)) + os.sep if code is not None else None
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+            if count > limit:
+                raise _TooManyLines
+        return local
+
+    def tracer(frame, event, arg):
+        filename = os.path.abspath(frame.f_code.co_filename)
+        return local if folder is not None and filename.startswith(folder) else None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        function(*args, **kwargs)
+    except _TooManyLines:
+        pass
+    finally:
+        sys.settrace(previous)
+    return count

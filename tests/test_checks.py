@@ -60,3 +60,47 @@ def test_finite_differences_are_accurate():
     np.testing.assert_array_equal(x, before)
     direction = np.linspace(1, 0, 9)
     assert directional_derivative(lambda v: np.sum(v**3), x, direction) == pytest.approx(np.sum(3 * x**2 * direction), rel=1e-8)
+
+
+def _student_module(tmp_path, source: str):
+    """A module written to its own folder, as a student's file is."""
+    import importlib.util
+
+    path = tmp_path / "student_code.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("student_code", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOOPS = {
+    "for": "import numpy as np\ndef f(x):\n    out = np.empty_like(x)\n    for i in range(x.size):\n        out[i] = max(x[i], 0.0)\n    return out\n",
+    "comprehension": "import numpy as np\ndef f(x):\n    return np.array([v if v > 0 else 0.0 for v in x.tolist()])\n",
+    "np.vectorize": "import numpy as np\ndef _one(v):\n    return v if v > 0 else 0.0\ndef f(x):\n    return np.vectorize(_one)(x)\n",
+    "swallowing": (
+        "import numpy as np\ndef f(x):\n    out = []\n    for v in x.tolist():\n        try:\n"
+        "            out.append(max(v, 0.0))\n        except Exception:\n            pass\n    return np.array(out)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOOPS))
+def test_a_python_loop_over_elements_is_caught_by_the_lines_it_runs(tmp_path, kind):
+    from grader.checks import PUBLIC_MAX_LINES, assert_vectorized, student_lines
+
+    student = _student_module(tmp_path, LOOPS[kind])
+    x = np.random.default_rng(0).normal(size=300_000)
+    assert student_lines(student.f, x, limit=PUBLIC_MAX_LINES) > PUBLIC_MAX_LINES
+    with pytest.raises(CheckFailed, match="ran more than 2000 lines of Python on 300000 elements"):
+        assert_vectorized(student.f, x, what="f", baseline=lambda: np.exp(x))
+
+
+def test_vectorized_code_as_heavy_as_the_heaviest_lesson_function_passes(tmp_path):
+    from grader.checks import assert_vectorized, student_lines
+
+    heavy = "import numpy as np\ndef f(x):\n    y = x\n    for _ in range(15):\n        y = np.tanh(np.exp(-np.abs(y)) + y)\n    return y\n"
+    student = _student_module(tmp_path, heavy)
+    x = np.random.default_rng(0).normal(size=300_000)
+    assert student_lines(student.f, x, limit=2000) < 200
+    assert_vectorized(student.f, x, what="f", baseline=lambda: np.exp(x))
