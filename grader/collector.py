@@ -73,6 +73,14 @@ class ResultCollector:
         self.grader_faults: list[str] = []
         #: What pytest reported about files it could not collect (a grader problem).
         self.collection_errors: list[str] = []
+        #: Set by :func:`grader.suite.run_suite`: nobody reads this run's terminal, so no
+        #: failure is rendered as a traceback (pytest's costliest step for a failing check).
+        self.quiet = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config):
+        if self.quiet:
+            config.option.tbstyle = "no"
 
     # -- collection: tasks and points ------------------------------------------------------
     @pytest.hookimpl(trylast=True)

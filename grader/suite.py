@@ -38,6 +38,7 @@ def run_suite(
     args += list(extra_args)
     output = io.StringIO()
     forgetting = _forget_test_modules(targets) if forget_modules else contextlib.nullcontext()
+    collector.quiet = True
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload(), forgetting:
         code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.result.tests:

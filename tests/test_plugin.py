@@ -100,3 +100,20 @@ def test_a_hidden_suite_run_by_pytest_reports_grader_faults_and_refusals(pyteste
     assert result["status"] == "graded"
     assert result["refused"] == [{"path": "labels.gz", "message": "labels.gz is a symbolic link: links are not accepted"}]
     assert os.path.islink(folder / "labels.gz")
+
+
+def test_a_grading_run_renders_no_tracebacks(tmp_path):
+    """Nobody reads a grading's terminal: pytest must not render each failure's traceback (it
+    made grading a stub submission 13 times slower when the terminal plugin was left out)."""
+    from grader.api import GradeRequest
+    from grader.collector import ResultCollector
+    from grader.suite import run_suite
+
+    checks = tmp_path / "test_style.py"
+    checks.write_text(
+        "import pytest\nfrom grader.plugin import MESSAGE_PROPERTY\n\n"
+        "@pytest.mark.task('tensor_sum')\ndef test_style(pytestconfig, record_property):\n"
+        "    record_property(MESSAGE_PROPERTY, pytestconfig.getoption('tbstyle', 'auto'))\n"
+    )
+    result = run_suite([checks], ResultCollector(GradeRequest("tensors", str(tmp_path)), isolate=False), forget_modules=True)
+    assert [test.message for test in result.tests] == ["no"]
