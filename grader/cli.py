@@ -159,36 +159,93 @@ def _settings(course_dir, exchange_root=None, course_id=None, data_dir=None):
     return Settings.load(course_dir, exchange_root=exchange_root, course_id=course_id, data_dir=data_dir)
 
 
+def _server_options(command):
+    command = click.option("--token", help="Your token for --server (default: $GRADER_TOKEN, else the one `grade login` saved).")(command)
+    command = click.option("--server", metavar="URL", help="Submit to the course's grading service at URL instead of nbgrader's exchange.")(command)
+    return command
+
+
 @main.command()
 @click.argument("lesson", type=LESSON)
 @click.argument("path", required=False)
-@click.option("--student", envvar="GRADER_STUDENT", required=True, help="Your student id (or $GRADER_STUDENT).")
+@click.option("--student", envvar="GRADER_STUDENT", help="Your student id (or $GRADER_STUDENT); for the exchange.")
+@_server_options
+@click.option("--no-wait", is_flag=True, help="With --server: return after the receipt.")
+@click.option("--json", "json_out", metavar="FILE", help="With --server: write the result (COURSE.md JSON) to FILE.")
 @_course_options
-def submit(lesson, path, student, course_dir, exchange_root, course_id):
-    """Submit your folder PATH for LESSON (default: ./LESSON, else .) to the course's exchange.
+def submit(lesson, path, student, server, token, no_wait, json_out, course_dir, exchange_root, course_id):
+    """Submit your folder PATH for LESSON (default: ./LESSON, else .): to the grading service
+    (--server URL: the result in seconds), or to the course's nbgrader exchange.
 
-    Checks the folder, runs the public checks, then delivers it even when some fail (after
-    saying so) and prints a receipt. An earlier submission is never overwritten.
+    Checks the folder first. An earlier submission is never overwritten.
     """
     from grader import api, report
     from grader.exchange import SubmissionError
 
+    folder = _student_folder(lesson, path)
+    if server:
+        sys.exit(_submit_to_server(lesson, folder, server, token, wait=not no_wait, json_out=json_out))
+    if not student:
+        raise GradeUsageError("give --student (or set GRADER_STUDENT), or submit to a grading service with --server URL")
     try:
-        submitted = api.submit(lesson.id, _student_folder(lesson, path), student, _settings(course_dir, exchange_root, course_id))
+        submitted = api.submit(lesson.id, folder, student, _settings(course_dir, exchange_root, course_id))
     except SubmissionError as error:
         raise GradeUsageError(str(error)) from None
     report.print_submitted(report.console(), lesson, student, submitted)
 
 
+def _submit_to_server(lesson, folder: Path, server: str, token: str | None, *, wait: bool, json_out: str | None) -> int:
+    """``grade submit --server``: upload, print the receipt, wait, print the result; the exit code."""
+    from grader import report
+    from grader.exchange import SubmissionError
+    from grader.service.client import Client, ServiceError, find_token
+    from grader.student import submit_to_server
+
+    out = report.console()
+    try:
+        client = Client(server, find_token(server, token))
+        left_out, receipt, final = submit_to_server(lesson.id, folder, client, wait=wait, on_status=report.queue_status(out))
+    except (SubmissionError, ServiceError) as error:
+        raise GradeUsageError(str(error)) from None
+    return report.print_served(out, left_out, receipt, final, json_out)
+
+
+@main.command()
+@click.argument("server", metavar="URL")
+@click.option("--token", prompt="Your token", hide_input=True, help="The token your instructor gave you.")
+def login(server, token):
+    """Save your token for the grading service at URL (checked with the server first)."""
+    from grader.service.client import Client, ServiceError, save_token
+
+    try:
+        Client(server, token).submissions()
+    except ServiceError as error:
+        raise GradeUsageError(str(error)) from None
+    click.echo(f"Signed in to {server}; token saved in {save_token(server, token)}")
+
+
 @main.command()
 @click.argument("lesson", type=LESSON, required=False)
-@click.option("--student", envvar="GRADER_STUDENT", required=True, help="Your student id (or $GRADER_STUDENT).")
+@click.option("--student", envvar="GRADER_STUDENT", help="Your student id (or $GRADER_STUDENT); for the exchange.")
+@_server_options
 @_course_options
-def status(lesson, student, course_dir, exchange_root, course_id):
-    """List your submissions (of LESSON, or of every lesson) in the course's exchange."""
+def status(lesson, student, server, token, course_dir, exchange_root, course_id):
+    """List your submissions (of LESSON, or of every lesson): on the grading service (--server)
+    with their scores, or in the course's exchange."""
     from grader import report
     from grader.exchange import SubmissionError, list_submissions
 
+    if server:
+        from grader.service.client import Client, ServiceError, find_token
+
+        try:
+            served = Client(server, find_token(server, token)).submissions(lesson.id if lesson else None)
+        except ServiceError as error:
+            raise GradeUsageError(str(error)) from None
+        report.console().print(report.served_table(served))
+        return
+    if not student:
+        raise GradeUsageError("give --student (or set GRADER_STUDENT), or ask a grading service with --server URL")
     try:
         exchange = _settings(course_dir, exchange_root, course_id).exchange()
     except SubmissionError as error:
@@ -289,6 +346,73 @@ def validate(lessons, data_dir):
             out.print(f"[red]✗[/] {problem}")
         sys.exit(1)
     out.print("[green]✓ course is valid[/]")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--db", default="service/grader.db", show_default=True, help="SQLite file, or a database URL (postgresql+psycopg://...).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on the Dask cluster at tcp://host:8786 (default: a local cluster).")
+@click.option("--workers", type=click.IntRange(min=1), help="Local Dask workers (default: one per core).")
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False), help="The course's rules per lesson (TOML): deadlines, limits, visibility.")
+def serve(host, port, db, scheduler, workers, policy):
+    """Run the grading service: the HTTP API (its page: /docs), the database, grading on Dask."""
+    from grader.service.server import ServeOptions
+    from grader.service.server import serve as run
+
+    _instructor_only("serve")
+    click.echo(f"grading service on http://{host}:{port} (database {db}); Ctrl-C stops it", err=True)
+    run(ServeOptions(host, port, db, scheduler, workers, Path(policy) if policy else None))
+
+
+@main.group()
+def service():
+    """Accounts of the grading service: students and instructors."""
+
+
+def _db_option(command):
+    return click.option("--db", default="service/grader.db", show_default=True, help="The service's database (as for grade serve).")(command)
+
+
+def _add_accounts(db: str, names: list[str], role: str) -> None:
+    from grader.service.accounts import AccountError, add_accounts
+    from grader.service.models import open_database
+
+    _instructor_only("service")
+    with open_database(db)() as session:
+        try:
+            made = add_accounts(session, names, role)
+        except AccountError as error:
+            raise GradeUsageError(str(error)) from None
+    for name, token in made:
+        click.echo(f"{name} {token}")
+
+
+@service.command("add-student")
+@click.argument("ids", nargs=-1, required=True)
+@_db_option
+def add_student(ids, db):
+    """Make accounts for the students IDS; prints one line `ID TOKEN` for each."""
+    _add_accounts(db, list(ids), "student")
+
+
+@service.command("add-instructor")
+@click.argument("name")
+@_db_option
+def add_instructor(name, db):
+    """Make an instructor account NAME (sees the whole course); prints `NAME TOKEN`."""
+    _add_accounts(db, [name], "instructor")
+
+
+@service.command("import-roster")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@_db_option
+def import_roster(csv_file, db):
+    """Make student accounts from a roster CSV (column id, student, student_id or username; else
+    the first); prints one line `ID TOKEN` for each."""
+    from grader.service.accounts import roster_ids
+
+    _add_accounts(db, roster_ids(Path(csv_file)), "student")
 
 
 @main.group()

@@ -38,10 +38,10 @@ def tasks_table(lesson: Lesson) -> Table:
     return table
 
 
-def check_table(result: GradingResult, *, only_problems: bool = False) -> Table:
-    """``grade check``: one row per public check, the message where it did not pass."""
+def check_table(result: GradingResult, *, only_problems: bool = False, kind: str = "public") -> Table:
+    """``grade check``: one row per check (``kind``: public or hidden), the message where it did not pass."""
     counts = result.counts()
-    table = Table(title=f"{result.lesson}: {counts['passed']} of {len(result.tests)} public checks passed")
+    table = Table(title=f"{result.lesson}: {counts['passed']} of {len(result.tests)} {kind} checks passed")
     table.add_column("task", no_wrap=True)
     table.add_column("check", ratio=2)
     table.add_column("status", no_wrap=True)
@@ -191,3 +191,55 @@ class BatchProgress:
 
     def __exit__(self, *exc) -> None:
         self.progress.stop()
+
+
+def queue_status(out: Console):
+    """A callback for a submission's states while waiting: prints each change once
+    (``queued (3 ahead)``, ``grading``)."""
+    seen: list[tuple] = []
+
+    def show(data: dict) -> None:
+        state = (data["status"], data.get("position"))
+        if data["status"] in ("queued", "grading") and (not seen or seen[-1] != state):
+            ahead = f" ({data['position']} ahead)" if data["status"] == "queued" and data.get("position") else ""
+            out.print(f"{data['status']}{ahead}", style="dim")
+        seen.append(state)
+
+    return show
+
+
+def print_served(out: Console, left_out: list[str], receipt: dict, final: dict | None, json_out: str | None = None) -> int:
+    """``grade submit --server``'s screen: the receipt, then (when waited for) the result as
+    ``grade check`` shows it; the exit code: 0 graded or not waited for, 3 when the grader failed."""
+    import json
+    from pathlib import Path
+
+    for line in left_out:
+        out.print(Text(f"left out: {line}"), style="yellow")
+    out.print(f"submission {receipt['id']}  sha256 {receipt['sha256']}")
+    if final is None:
+        out.print("Submitted; `grade status --server URL` shows its score once graded.")
+        return 0
+    result = GradingResult.from_dict(final["result"]) if final.get("result") else None
+    if json_out and final.get("result"):
+        Path(json_out).write_text(json.dumps(final["result"], indent=2) + "\n")
+    if result is None or not result.graded:
+        out.print(f"[red]not graded: the grader failed[/] ({result.message if result else final['status']}); this costs you no attempt")
+        return 3
+    if result.score != result.max_score:
+        out.print(check_table(result, only_problems=True, kind="hidden"))
+    late = " [yellow](received after the deadline)[/]" if final.get("late") else ""
+    out.print(f"[bold]score {result.score:g} / {result.max_score:g}[/]{late}")
+    return 0
+
+
+def served_table(records: list[dict]) -> Table:
+    """``grade status --server``: one row per submission on the service."""
+    table = Table(title="Your submissions")
+    for column in ("lesson", "received (UTC)", "status", "score", "submission"):
+        table.add_column(column)
+    for record in records:
+        score = f"{record['score']:g} / {record['max_score']:g}" if record.get("score") is not None else "-"
+        late = " (late)" if record.get("late") else ""
+        table.add_row(record["lesson"], record["received_at"][:19] + late, record["status"], score, Text(record["id"]))
+    return table

@@ -56,3 +56,15 @@ def _lesson_notebook_file(lesson: Lesson, scratch: Path) -> dict[str, Path]:
     path = scratch / f"{lesson.id}.ipynb"
     nbformat.write(lesson_notebook(lesson), str(path))
     return {path.name: path}
+
+
+def submit_to_server(lesson_id: str, folder: Path, client, *, wait: bool = True, on_status=lambda data: None):
+    """Pack ``folder`` by the intake's rules and upload it for the lesson through ``client`` (a
+    :class:`grader.service.client.Client`); ``(left out, receipt, final state or None)``."""
+    from grader.service.client import pack
+
+    lesson = get_lesson(lesson_id)
+    files = files_to_submit(lesson, folder)
+    receipt = client.upload(lesson.id, pack(files))
+    final = client.wait(receipt["id"], on_status=on_status) if wait else None
+    return [refusal.message for refusal in files.refused], receipt, final

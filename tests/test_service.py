@@ -1,0 +1,217 @@
+"""The grading service for real: ``grade serve`` on loopback, a real database (SQLite, and
+PostgreSQL where Debian's ``postgresql`` is installed), grading on a Dask LocalCluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.importorskip("fastapi", reason="needs the service's packages: pip install -e '.[dev]'")
+pytest.importorskip("dask.distributed", reason="needs Dask: pip install -e '.[dev]'")
+
+from service_fixtures import BIN, Served, fresh_database, postgres_url, request, tar_of, upload, wait_graded  # noqa: E402
+
+from grader.paths import assignment_dir, reference_file  # noqa: E402
+
+__all__ = ["postgres_url"]  # a fixture, used by name
+
+CORRECT = tar_of({"tensors.py": reference_file("tensors", "tensors").read_bytes()})
+STUB = tar_of({"tensors.py": (assignment_dir("tensors") / "tensors.py").read_bytes()})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """The service's database: a SQLite file, or a fresh database on a PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "service" / "grader.db")
+    postgres = request.getfixturevalue("postgres_url")
+    return fresh_database(postgres, f"grader_{abs(hash(str(tmp_path))) % 10**8}")
+
+
+@pytest.fixture
+def service(tmp_path, database):
+    served = Served(tmp_path, database)
+    served.tokens = {**served.accounts("alice", "bob"), **served.accounts("prof", role="instructor")}
+    served.start()
+    yield served
+    served.stop()
+
+
+def _all(served: Served) -> list[dict]:
+    status, data, _ = request(served.url + "/api/submissions", token=served.tokens["prof"])
+    assert status == 200, data
+    return data
+
+
+def test_a_submission_is_accepted_then_graded_with_the_course_result(service):
+    status, receipt, _ = upload(service, service.tokens["alice"], "tensors", CORRECT)
+    assert status == 202, receipt
+    assert set(receipt) == {"id", "sha256", "status", "position"} and receipt["status"] in ("queued", "grading")
+    done = wait_graded(service, service.tokens["alice"], receipt["id"])
+    result = done["result"]
+    assert done["status"] == "graded" and result["status"] == "graded" and result["score"] == result["max_score"] == 14
+    assert result["lesson"] == "tensors" and result["student"] == "alice" and result["tests"]
+    stub = wait_graded(service, service.tokens["bob"], upload(service, service.tokens["bob"], "tensors", STUB)[1]["id"])
+    assert stub["result"]["score"] == 0 and "not implemented yet" in stub["result"]["tests"][0]["message"]
+
+
+def test_each_student_sees_only_their_own_and_an_instructor_sees_all(service):
+    alice = upload(service, service.tokens["alice"], "tensors", CORRECT)[1]["id"]
+    bob = upload(service, service.tokens["bob"], "tensors", STUB)[1]["id"]
+    status, mine, _ = request(service.url + "/api/submissions", token=service.tokens["alice"])
+    assert status == 200 and [record["id"] for record in mine] == [alice]
+    status, data, _ = request(f"{service.url}/api/submissions/{bob}", token=service.tokens["alice"])
+    assert status == 404 and data["detail"] == f"no submission {bob} of yours"
+    assert {record["id"] for record in _all(service)} == {alice, bob}
+    status, only_bob, _ = request(service.url + "/api/submissions?student=bob", token=service.tokens["prof"])
+    assert [record["id"] for record in only_bob] == [bob]
+
+
+def test_a_retried_upload_with_the_same_key_makes_one_submission(service):
+    first = upload(service, service.tokens["alice"], "tensors", CORRECT, key="k-1")
+    again = upload(service, service.tokens["alice"], "tensors", CORRECT, key="k-1")
+    assert first[0] == again[0] == 202 and first[1]["id"] == again[1]["id"]
+    assert len(_all(service)) == 1
+
+
+@pytest.mark.parametrize(
+    "case, status, detail",
+    [
+        ("no token", 401, "no valid token"),
+        ("wrong token", 401, "no valid token"),
+        ("unknown lesson", 400, "unknown lesson 'tensor'; did you mean 'tensors'?"),
+        ("not an archive", 400, "the archive was refused: the submission work.tar.gz is not a readable tar archive"),
+        ("a link", 400, "the archive was refused: notes is a symbolic link"),
+        ("a parent path", 400, "the archive was refused:"),
+        ("no lesson file", 400, "the archive has no tensors.py"),
+        ("an instructor", 403, "instructors do not submit"),
+    ],
+)
+def test_bad_requests_are_refused_in_one_line_and_store_nothing(service, case, status, detail):
+    token = {"no token": None, "wrong token": "not-a-token", "an instructor": service.tokens["prof"]}.get(case, service.tokens["alice"])
+    lesson = "tensor" if case == "unknown lesson" else "tensors"
+    archive = {
+        "not an archive": b"this is not a tar file at all",
+        "a link": tar_of({"tensors.py": b"x = 1\n"}, links={"notes": "/etc/passwd"}),
+        "a parent path": tar_of({"tensors.py": b"x = 1\n", "../evil.py": b"x = 2\n"}),
+        "no lesson file": tar_of({"other.py": b"x = 1\n"}),
+    }.get(case, CORRECT)
+    got, data, _ = upload(service, token, lesson, archive)
+    assert got == status and set(data) == {"detail"} and detail in data["detail"] and "\n" not in data["detail"], data
+    assert _all(service) == []
+
+
+def test_the_hourly_limit_says_how_long_to_wait_and_a_large_upload_is_refused(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[default]\nper_hour = 2\nmax_upload_mb = 0.01\n")
+    served = Served(tmp_path, str(tmp_path / "grader.db"), policy=policy)
+    tokens = served.accounts("alice")
+    served.start()
+    try:
+        assert upload(served, tokens["alice"], "tensors", CORRECT)[0] == 202
+        assert upload(served, tokens["alice"], "tensors", STUB)[0] == 202
+        status, data, headers = upload(served, tokens["alice"], "tensors", CORRECT)
+        assert status == 429 and "2 submissions of tensors per hour at most: try again in" in data["detail"]
+        assert 3000 < int(headers["retry-after"]) <= 3601
+        status, data, _ = upload(served, tokens["alice"], "tensors", tar_of({"tensors.py": b"x = 1\n", "blob.bin": os.urandom(20_000)}))
+        assert status == 413 and data["detail"] == "the upload is larger than 0 MB"
+    finally:
+        served.stop()
+
+
+def test_before_the_deadline_students_see_only_task_scores_and_late_receipts_are_marked(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[lessons.tensors]\ndeadline = 2099-01-01T00:00:00Z\nbefore_deadline = "scores"\n[lessons.activations]\ndeadline = 2000-01-01T00:00:00Z\n')
+    served = Served(tmp_path, str(tmp_path / "grader.db"), policy=policy)
+    tokens = {**served.accounts("alice"), **served.accounts("prof", role="instructor")}
+    served.start()
+    try:
+        receipt = upload(served, tokens["alice"], "tensors", CORRECT)[1]
+        seen = wait_graded(served, tokens["alice"], receipt["id"])
+        assert seen["late"] is False
+        assert {test["name"] for test in seen["result"]["tests"]} == {test["task"] for test in seen["result"]["tests"]}
+        assert all(test["message"] == "" for test in seen["result"]["tests"]) and seen["result"]["score"] == 14
+        status, full, _ = request(f"{served.url}/api/submissions/{receipt['id']}", token=tokens["prof"])
+        assert len(full["result"]["tests"]) > len(seen["result"]["tests"]), "the instructor sees every check"
+        late = upload(served, tokens["alice"], "activations", tar_of({"activations.py": b"x = 1\n"}))[1]
+        status, data, _ = request(f"{served.url}/api/submissions/{late['id']}", token=tokens["alice"])
+        assert data["late"] is True
+    finally:
+        served.stop()
+
+
+def test_kill_9_while_submissions_wait_loses_none_and_grades_each_once(tmp_path):
+    served = Served(tmp_path, str(tmp_path / "grader.db"))
+    tokens = served.accounts(*[f"s{i:02d}" for i in range(20)])
+    served.start()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        receipts = list(pool.map(lambda name: upload(served, tokens[name], "tensors", CORRECT if int(name[1:]) % 2 else STUB), sorted(tokens)))
+    assert all(status == 202 for status, _, _ in receipts)
+    served.kill()
+    served.start()
+    try:
+        for (_, receipt, _), name in zip(receipts, sorted(tokens)):
+            done = wait_graded(served, tokens[name], receipt["id"], timeout_s=300)
+            assert done["status"] == "graded" and done["result"]["score"] == (14 if int(name[1:]) % 2 else 0)
+    finally:
+        served.stop()
+    from grader.service.models import Job, Submission, open_database
+
+    with open_database(served.db)() as session:
+        assert session.query(Submission).count() == 20 and session.query(Job).filter(Job.status == "graded").count() == 20
+
+
+def test_grade_submit_and_status_against_the_service(service, tmp_path):
+    folder = tmp_path / "tensors"
+    folder.mkdir()
+    (folder / "tensors.py").write_bytes(reference_file("tensors", "tensors").read_bytes())
+    (folder / "notes").symlink_to("/etc/passwd")
+    out = tmp_path / "result.json"
+    run = service.grade("submit", "tensors", str(folder), "--server", service.url, "--token", service.tokens["alice"], "--json", str(out))
+    assert "left out: notes is a symbolic link" in run.stdout and "score 14 / 14" in run.stdout
+    assert json.loads(out.read_text())["score"] == 14
+    env_home = tmp_path / "home"
+    login = subprocess.run(
+        ["grade", "login", service.url, "--token", service.tokens["alice"]], capture_output=True, text=True, env={"PATH": str(BIN), "HOME": str(env_home)}
+    )
+    assert login.returncode == 0, login.stderr
+    saved = env_home / ".config" / "nn-grader" / "tokens.json"
+    assert json.loads(saved.read_text()) == {service.url: service.tokens["alice"]} and saved.stat().st_mode & 0o777 == 0o600
+    status = subprocess.run(["grade", "status", "--server", service.url], capture_output=True, text=True, env={"PATH": str(BIN), "HOME": str(env_home)})
+    assert status.returncode == 0 and "tensors" in status.stdout and "14 / 14" in status.stdout, status.stdout + status.stderr
+    wrong = service.grade("submit", "tensors", str(folder), "--server", service.url, "--token", "nope", check=False)
+    assert wrong.returncode == 2 and "the server refused (401): no valid token" in wrong.stderr
+
+
+def test_the_front_page_and_the_openapi_page_are_served(service):
+    import urllib.request
+
+    page = urllib.request.urlopen(service.url + "/").read().decode()
+    assert f"grade login {service.url}" in page and "<h1>" in page
+    schema = json.loads(urllib.request.urlopen(service.url + "/openapi.json").read())
+    assert {"/api/submissions", "/api/submissions/{submission_id}"} <= set(schema["paths"])
+    assert urllib.request.urlopen(service.url + "/docs").status == 200
+
+
+def test_a_result_is_recorded_once_whatever_arrives_later(tmp_path):
+    from grader.service.dispatcher import Dispatcher
+    from grader.service.models import Job, Submission, open_database
+
+    sessions = open_database(str(tmp_path / "grader.db"))
+    with sessions() as session:
+        submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
+        submission.job = Job(status="grading", attempts=1)
+        session.add(submission)
+        session.commit()
+        job_id = submission.job.id
+    dispatcher = Dispatcher(sessions, client=None)
+    first = {"lesson": "tensors", "status": "graded", "score": 14.0, "max_score": 14.0, "tests": []}
+    assert dispatcher.record(job_id, first) is True
+    assert dispatcher.record(job_id, {**first, "score": 0.0}) is False
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        assert (job.status, job.score, json.loads(job.result)["submission"]) == ("graded", 14.0, "s1")
