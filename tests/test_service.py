@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -215,3 +216,93 @@ def test_a_result_is_recorded_once_whatever_arrives_later(tmp_path):
     with sessions() as session:
         job = session.get(Job, job_id)
         assert (job.status, job.score, json.loads(job.result)["submission"]) == ("graded", 14.0, "s1")
+
+
+def _mutant_archives() -> dict[str, bytes]:
+    """Four kinds of tensors submissions: correct, stubs, and two typical bugs."""
+    from mutants import MUTANTS
+
+    source = reference_file("tensors", "tensors").read_text()
+    bugs = [mutant for mutant in MUTANTS if mutant.lesson == "tensors"][:2]
+    archives = {"correct": CORRECT, "stub": STUB}
+    for mutant in bugs:
+        archives[mutant.id] = tar_of({"tensors.py": source.replace(mutant.old, mutant.new).encode()})
+    return archives
+
+
+def _graded_view(result: dict) -> list[tuple]:
+    return sorted((test["name"], test["status"], test["score"]) for test in result["tests"])
+
+
+def test_ten_times_the_load_loses_nothing_and_grades_as_an_idle_grader_does(tmp_path):
+    """200 submissions from 50 concurrent clients within 10 s: no 5xx, none lost, each graded
+    as the grader grades the same files alone."""
+    from grader.api import GradeRequest, grade
+    from grader.service.dispatcher import files_of
+
+    archives = _mutant_archives()
+    unloaded = {kind: _graded_view(grade(GradeRequest("tensors", files_of(archive, "a.tar.gz", "tensors"))).to_dict()) for kind, archive in archives.items()}
+    served = Served(tmp_path, str(tmp_path / "grader.db"), workers=2)
+    tokens = served.accounts(*[f"c{i:02d}" for i in range(50)])
+    served.start()
+    kinds = sorted(archives)
+    plan = [(name, kinds[(index + round_) % len(kinds)]) for round_ in range(4) for index, name in enumerate(sorted(tokens))]
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(lambda item: (item, upload(served, tokens[item[0]], "tensors", archives[item[1]])), plan))
+        sent_s = time.monotonic() - started
+        assert sent_s < 10, f"200 uploads took {sent_s:.1f} s"
+        assert [status for _, (status, _, _) in answers] == [202] * 200, [data for _, (status, data, _) in answers if status != 202][:3]
+        for (name, kind), (_, receipt, _) in answers:
+            done = wait_graded(served, tokens[name], receipt["id"], timeout_s=600)
+            assert done["status"] == "graded" and _graded_view(done["result"]) == unloaded[kind], (name, kind)
+    finally:
+        served.stop()
+    from grader.service.models import Job, open_database
+
+    with open_database(served.db)() as session:
+        assert session.query(Job).count() == 200 and session.query(Job).filter(Job.status == "graded").count() == 200
+
+
+def test_a_dask_worker_killed_mid_grading_is_replaced_and_the_job_graded_once(tmp_path):
+    import signal
+
+    from service_fixtures import free_port
+
+    port = free_port()
+    command = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    scheduler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def worker():
+        command = [str(BIN / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1", "--nworkers", "1", "--no-dashboard"]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    first = worker()
+    served = Served(tmp_path, str(tmp_path / "grader.db"), scheduler=f"tcp://127.0.0.1:{port}")
+    tokens = served.accounts("alice")
+    slow = tar_of({"tensors.py": b"import time\ntime.sleep(6)\n" + reference_file("tensors", "tensors").read_bytes()})
+    second = None
+    try:
+        served.start()
+        receipt = upload(served, tokens["alice"], "tensors", slow)[1]
+        deadline = time.monotonic() + 60
+        while request(f"{served.url}/api/submissions/{receipt['id']}", token=tokens["alice"])[1]["status"] != "grading":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(3)  # inside the grading: the child sleeps in its import
+        os.killpg(first.pid, signal.SIGKILL)
+        second = worker()
+        done = wait_graded(served, tokens["alice"], receipt["id"], timeout_s=240)
+        assert done["status"] == "graded" and done["result"]["score"] == 14
+    finally:
+        served.stop()
+        for process in (first, second, scheduler):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+    from grader.service.models import Job, open_database
+
+    with open_database(served.db)() as session:
+        (job,) = session.query(Job).all()
+        assert job.status == "graded" and job.finished_at is not None

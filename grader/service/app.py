@@ -92,7 +92,7 @@ def create_app(service: Service) -> FastAPI:
         return HTMLResponse(page)
 
     @app.post("/api/submissions", status_code=202)
-    async def submit(
+    def submit(
         lesson: Annotated[str, Form()],
         archive: Annotated[UploadFile, File()],
         account: Account = Depends(caller),
@@ -110,7 +110,7 @@ def create_app(service: Service) -> FastAPI:
             if earlier is not None:
                 return _receipt(session, earlier)
         rules = service.policy.of(lesson_id)
-        content = await archive.read(rules.max_upload_bytes + 1)
+        content = archive.file.read(rules.max_upload_bytes + 1)
         if len(content) > rules.max_upload_bytes:
             raise _refuse(413, f"the upload is larger than {rules.max_upload_bytes // (1024 * 1024)} MB")
         _within_rate(session, account.name, lesson_id, rules.per_hour)

@@ -85,11 +85,16 @@ def database_url(db: str | Path) -> str:
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
+#: Connections: the API's worker threads (40, Starlette's default), the dispatcher's and the sweeper's.
+POOL = {"pool_size": 10, "max_overflow": 50, "pool_timeout": 60}
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite in WAL mode with a busy timeout, so readers never block the
-    writer and two writers wait for each other instead of failing."""
+    writer and two writers wait for each other instead of failing. The pool holds a connection
+    for each of the server's request threads (:data:`POOL`)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **POOL)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, record):
@@ -100,7 +105,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def upgrade(url: str) -> None:
