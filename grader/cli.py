@@ -415,6 +415,26 @@ def import_roster(csv_file, db):
     _add_accounts(db, roster_ids(Path(csv_file)), "student")
 
 
+@service.command("export")
+@click.argument("lesson", type=LESSON)
+@click.option("--course", "course_dir", type=click.Path(file_okay=False), help="nbgrader course folder: write each student's score into its gradebook.")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Write a CSV of the scores.")
+@click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them).")
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False), help="The course's rules (export = latest or best).")
+@_db_option
+def service_export(lesson, course_dir, csv_out, gradescope_out, policy, db):
+    """Export each student's latest (or, by policy, best) graded score of LESSON."""
+    from grader.service.export import export_lesson
+    from grader.service.models import open_database
+    from grader.service.policy import load_policy
+
+    _instructor_only("service")
+    rule = load_policy(Path(policy) if policy else None).of(lesson.id).export
+    course = _settings(course_dir) if course_dir else None
+    count = export_lesson(open_database(db), lesson.id, course=course, csv=csv_out and Path(csv_out), gradescope=gradescope_out and Path(gradescope_out), rule=rule)
+    click.echo(f"{lesson.id}: {count} student(s) exported ({rule} submission each)")
+
+
 @main.group()
 def data():
     """Data sets of the model lessons: list, fetch, import."""

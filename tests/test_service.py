@@ -306,3 +306,28 @@ def test_a_dask_worker_killed_mid_grading_is_replaced_and_the_job_graded_once(tm
     with open_database(served.db)() as session:
         (job,) = session.query(Job).all()
         assert job.status == "graded" and job.finished_at is not None
+
+
+def test_export_writes_each_students_counted_score_to_the_gradebook_and_a_csv(tmp_path):
+    pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
+    from conftest import gradebook_scores, make_course, make_submission
+
+    course = make_course(tmp_path, "tensors", {name: make_submission(tmp_path, "tensors", name=name) for name in ("alice", "bob")})
+    served = Served(tmp_path, str(tmp_path / "grader.db"))
+    tokens = served.accounts("alice", "bob")
+    served.start()
+    try:
+        for name, archive in (("alice", CORRECT), ("alice", STUB), ("bob", CORRECT)):
+            wait_graded(served, tokens[name], upload(served, tokens[name], "tensors", archive)[1]["id"])
+    finally:
+        served.stop()
+    csv_file = tmp_path / "scores.csv"
+    run = served.grade("service", "export", "tensors", "--course", str(course), "--csv", str(csv_file), "--db", served.db)
+    assert "tensors: 2 student(s) exported (latest submission each)" in run.stdout
+    assert gradebook_scores(course, "tensors") == {"alice": 0.0, "bob": 14.0}, "alice's latest counts"
+    rows = csv_file.read_text().splitlines()
+    assert len(rows) == 3 and rows[1].split(",")[1] == "alice"
+    policy = tmp_path / "best.toml"
+    policy.write_text('[default]\nexport = "best"\n')
+    served.grade("service", "export", "tensors", "--course", str(course), "--policy", str(policy), "--db", served.db)
+    assert gradebook_scores(course, "tensors") == {"alice": 14.0, "bob": 14.0}

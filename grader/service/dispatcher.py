@@ -34,6 +34,10 @@ log = logging.getLogger("grader.service")
 SWEEP_EVERY_S = 2.0
 #: Dispatches of one job before it ends as ``grader-error`` (each one lost a worker or more).
 MAX_ATTEMPTS = 3
+#: The Dask worker resource a model lesson's job needs: a worker that grades one job at a time
+#: with all of its machine's cores (``dask worker --nthreads 1 --resources model=1``; every
+#: worker of ``grade serve``'s own LocalCluster has it).
+MODEL_RESOURCE = "model"
 
 
 def files_of(archive: bytes, filename: str, lesson_id: str) -> SubmissionFiles:
@@ -120,7 +124,9 @@ class Dispatcher:
             request = GradeRequest(submission.lesson, files, student=submission.student)
             session.execute(update(Job).where(Job.id == job.id).values(status=GRADING, attempts=Job.attempts + 1, dispatched_at=utcnow()))
             session.commit()
-            future = self.client.submit(grade_job, request, key=f"grade-{job.id}-{job.attempts}", pure=False)
+            # A model lesson trains with every core of its worker: only on workers that say so.
+            resources = {MODEL_RESOURCE: 1} if get_lesson(submission.lesson).is_model else None
+            future = self.client.submit(grade_job, request, key=f"grade-{job.id}-{job.attempts}", pure=False, resources=resources)
             with self._lock:
                 self._in_flight[job.id] = future
             future.add_done_callback(lambda done, job_id=job.id: self._finished(job_id, done))

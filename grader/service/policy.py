@@ -4,6 +4,7 @@
     per_hour = 20                 # submissions per student per hour (beyond: 429)
     max_upload_mb = 20            # upload size
     before_deadline = "all"       # what students see of the hidden checks: "all" or "scores"
+    export = "latest"             # which submission counts in `grade service export`: "latest" or "best"
 
     [lessons.activations]
     deadline = 2026-12-20T23:59:00Z   # later receipts are marked late
@@ -24,6 +25,7 @@ from grader.errors import RequestError
 from grader.lessons import LESSONS
 
 VISIBILITY = ("all", "scores")
+EXPORTS = ("latest", "best")
 
 
 class PolicyError(RequestError):
@@ -38,6 +40,7 @@ class LessonPolicy:
     per_hour: int = 20
     max_upload_bytes: int = 20 * 1024 * 1024
     before_deadline: str = "all"
+    export: str = "latest"
 
     def is_late(self, received: datetime) -> bool:
         """Whether a receipt at ``received`` (naive UTC) is after the deadline."""
@@ -81,8 +84,12 @@ def _lesson_policy(table: dict, base: LessonPolicy, where: str) -> LessonPolicy:
             if value not in VISIBILITY:
                 raise PolicyError(f"{where}.before_deadline must be one of {', '.join(VISIBILITY)}")
             changes["before_deadline"] = value
+        elif key == "export":
+            if value not in EXPORTS:
+                raise PolicyError(f"{where}.export must be one of {', '.join(EXPORTS)}")
+            changes["export"] = value
         else:
-            raise PolicyError(f"{where}: unknown key {key!r} (deadline, per_hour, max_upload_mb, before_deadline)")
+            raise PolicyError(f"{where}: unknown key {key!r} (deadline, per_hour, max_upload_mb, before_deadline, export)")
     return replace(base, **changes)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.service.app import Service, create_app
-from grader.service.dispatcher import Dispatcher
+from grader.service.dispatcher import MODEL_RESOURCE, Dispatcher
 from grader.service.models import open_database
 from grader.service.policy import load_policy
 
@@ -40,7 +40,9 @@ def dask_client(options: ServeOptions):
     if options.scheduler:
         return Client(options.scheduler, timeout="30s"), None
     workers = options.workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING, resources={MODEL_RESOURCE: 1}
+    )
     return Client(cluster), cluster
 
 

@@ -1,0 +1,55 @@
+"""``grade service export``: the service's scores into nbgrader's gradebook, a CSV, Gradescope.
+
+Each student's latest graded submission of the lesson counts (or their best, where the policy
+says ``export = "best"``); a submission the grader failed on never counts. The gradebook is
+written with nbgrader's own API (:mod:`grader.gradebook`), one committed submission at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from grader.results import GradingResult
+from grader.service.models import GRADED, Job, Submission
+
+
+def counted_results(sessions: sessionmaker, lesson: str, rule: str = "latest") -> list[tuple[Submission, GradingResult]]:
+    """``[(submission, result)]``: the one submission of each student that counts (``rule``:
+    ``latest`` or ``best``), in student order."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Submission, Job.result).join(Job).where(Submission.lesson == lesson, Job.status == GRADED).order_by(Submission.received_at)
+        ).all()
+    counted: dict[str, tuple[Submission, GradingResult]] = {}
+    for submission, result in rows:
+        graded = GradingResult.from_dict(json.loads(result))
+        earlier = counted.get(submission.student)
+        if earlier is None or rule == "latest" or (graded.score or 0) > (earlier[1].score or 0):
+            counted[submission.student] = (submission, graded)
+    return [counted[student] for student in sorted(counted)]
+
+
+def export_lesson(sessions: sessionmaker, lesson: str, *, course=None, csv: Path | None = None, gradescope: Path | None = None, rule: str = "latest") -> int:
+    """Write the counted scores of ``lesson`` into ``course``'s gradebook (a
+    :class:`grader.api.Settings`), ``csv`` and ``gradescope``; how many students."""
+    from grader import feedback
+
+    counted = counted_results(sessions, lesson, rule)
+    results = [result for _, result in counted]
+    if course is not None:
+        from grader.gradebook import database_url, write_grades
+        from grader.lessons import get_lesson
+
+        url = database_url(course.course_dir, course.db_url)
+        for submission, result in counted:
+            stamp = submission.received_at.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+            write_grades(url, course.course_id or "default_course", get_lesson(lesson), submission.student, stamp, result)
+    if csv is not None:
+        feedback.write_csv(results, csv)
+    if gradescope is not None and results:
+        feedback.write_gradescope(results, gradescope)
+    return len(counted)
