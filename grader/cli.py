@@ -355,14 +355,15 @@ def validate(lessons, data_dir):
 @click.option("--scheduler", metavar="ADDRESS", help="Grade on the Dask cluster at tcp://host:8786 (default: a local cluster).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local Dask workers (default: one per core).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False), help="The course's rules per lesson (TOML): deadlines, limits, visibility.")
-def serve(host, port, db, scheduler, workers, policy):
+@click.option("--dist", type=click.Path(exists=True, file_okay=False), help="Serve this student distribution (default: build one beside the database).")
+def serve(host, port, db, scheduler, workers, policy, dist):
     """Run the grading service: the HTTP API (its page: /docs), the database, grading on Dask."""
     from grader.service.server import ServeOptions
     from grader.service.server import serve as run
 
     _instructor_only("serve")
     click.echo(f"grading service on http://{host}:{port} (database {db}); Ctrl-C stops it", err=True)
-    run(ServeOptions(host, port, db, scheduler, workers, Path(policy) if policy else None))
+    run(ServeOptions(host, port, db, scheduler, workers, Path(policy) if policy else None, Path(dist) if dist else None))
 
 
 @main.group()

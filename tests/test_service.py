@@ -193,6 +193,11 @@ def test_the_front_page_and_the_openapi_page_are_served(service):
 
     page = urllib.request.urlopen(service.url + "/").read().decode()
     assert f"grade login {service.url}" in page and "<h1>" in page
+    install = f"pip install {service.url}/dist/nn-grader-student-"
+    assert install in page, page
+    name = page.split(install)[1].split("<")[0]
+    assert urllib.request.urlopen(f"{service.url}/dist/nn-grader-student-{name}").read()[:2] == b"PK"
+    assert request(f"{service.url}/dist/..%2Fgrader.db")[0] == 404
     schema = json.loads(urllib.request.urlopen(service.url + "/openapi.json").read())
     assert {"/api/submissions", "/api/submissions/{submission_id}"} <= set(schema["paths"])
     assert urllib.request.urlopen(service.url + "/docs").status == 200

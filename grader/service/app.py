@@ -27,7 +27,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +53,15 @@ class Service:
     dispatcher: Dispatcher | None
     policy: Policy
     title: str = "Neural-networks course: grading service"
+    #: The student distribution's files (``grade release --dist``), served at ``/dist/NAME``.
+    dist_dir: Path | None = None
+
+    def dist_files(self) -> list[str]:
+        """The names of the distribution's files, newest first."""
+        if self.dist_dir is None or not self.dist_dir.is_dir():
+            return []
+        files = [path for path in self.dist_dir.iterdir() if path.is_file() and path.suffix in (".zip", ".whl")]
+        return [path.name for path in sorted(files, key=lambda path: path.stat().st_mtime, reverse=True)]
 
 
 def _refuse(status: int, message: str, headers: dict | None = None) -> HTTPException:
@@ -86,10 +95,16 @@ def create_app(service: Service) -> FastAPI:
 
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
         url = str(request.base_url).rstrip("/")
-        page = env.get_template("index.html").render(
-            title=service.title, url=url, install="pip install nn-grader-student (ask your instructor for the file)", lessons=list(LESSONS.values())
-        )
+        files = service.dist_files()
+        install = f"pip install {url}/dist/{files[0]}" if files else "pip install nn-grader-student (ask your instructor for the file)"
+        page = env.get_template("index.html").render(title=service.title, url=url, install=install, lessons=list(LESSONS.values()))
         return HTMLResponse(page)
+
+    @app.get("/dist/{name}", include_in_schema=False)
+    def distribution(name: str):
+        if name not in service.dist_files():
+            raise _refuse(404, f"no file {name} in the student distribution")
+        return FileResponse(service.dist_dir / name, filename=name)  # type: ignore[operator]
 
     @app.post("/api/submissions", status_code=202)
     def submit(

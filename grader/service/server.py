@@ -30,6 +30,7 @@ class ServeOptions:
     scheduler: str | None = None
     workers: int | None = None
     policy: Path | None = None
+    dist: Path | None = None
 
 
 def dask_client(options: ServeOptions):
@@ -46,6 +47,21 @@ def dask_client(options: ServeOptions):
     return Client(cluster), cluster
 
 
+def student_distribution(db: str) -> Path | None:
+    """The student distribution built beside a SQLite database (or in ./service for a URL), or
+    None when this installation cannot build it (no checkout of the grader)."""
+    from grader.distribution import build_student_distribution
+    from grader.release import ReleaseError
+
+    folder = (Path(db).resolve().parent if "://" not in db else Path("service").resolve()) / "dist"
+    try:
+        build_student_distribution(folder)
+    except (ReleaseError, OSError) as error:
+        logging.getLogger("grader.service").warning("the student distribution is not served: %s", error)
+        return None
+    return folder
+
+
 def serve(options: ServeOptions) -> None:
     """Run the service until it is stopped (see the module docstring)."""
     import uvicorn
@@ -55,8 +71,9 @@ def serve(options: ServeOptions) -> None:
     client, cluster = dask_client(options)
     dispatcher = Dispatcher(sessions, client)
     dispatcher.start()
+    service = Service(sessions, dispatcher, policy, dist_dir=options.dist or student_distribution(options.db))
     try:
-        uvicorn.run(create_app(Service(sessions, dispatcher, policy)), host=options.host, port=options.port, log_level="warning")
+        uvicorn.run(create_app(service), host=options.host, port=options.port, log_level="warning")
     finally:
         dispatcher.stop()
         client.close()
