@@ -154,7 +154,7 @@ def create_app(service: Service) -> FastAPI:
                 raise
             return _receipt(session, earlier)
         if service.dispatcher is not None:
-            service.dispatcher.submit(submission.job.id)
+            service.dispatcher.submit(submission.job.id, files)
         return _receipt(session, submission)
 
     @app.get("/api/submissions/{submission_id}")

@@ -10,6 +10,7 @@ server in ``~/.config/nn-grader/tokens.json`` (readable by its owner only).
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -99,7 +100,7 @@ class Client:
             except urllib.error.HTTPError as error:
                 if error.code < 500 or attempt == ATTEMPTS - 1:
                     raise ServiceError(_detail(error), error.code) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as error:
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as error:  # a cut answer too
                 if attempt == ATTEMPTS - 1:
                     reason = getattr(error, "reason", error)
                     raise ServiceError(f"cannot reach {self.server}: {reason}") from None

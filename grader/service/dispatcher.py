@@ -79,12 +79,13 @@ class Dispatcher:
         self._stop.set()
         self._sweeper.join(timeout=10)
 
-    def submit(self, job_id: int) -> None:
-        """Dispatch a job that was just committed (the sweeper would find it too)."""
+    def submit(self, job_id: int, files: SubmissionFiles | None = None) -> None:
+        """Dispatch a job that was just committed (the sweeper would find it too); ``files``:
+        its submission as the upload's intake already read it."""
         with self.sessions() as session:
             job = session.get(Job, job_id)
             if job is not None and job.status not in FINAL:
-                self._dispatch(session, job)
+                self._dispatch(session, job, files)
 
     def sweep(self) -> int:
         """Dispatch every unfinished job that no future of this process works on; how many."""
@@ -106,7 +107,7 @@ class Dispatcher:
                 log.exception("sweep failed")
             self._stop.wait(self.sweep_every_s)
 
-    def _dispatch(self, session, job: Job) -> None:
+    def _dispatch(self, session, job: Job, files: SubmissionFiles | None = None) -> None:
         with self._lock:
             if job.id in self._in_flight:
                 return
@@ -117,7 +118,7 @@ class Dispatcher:
                 return
             submission = job.submission
             try:
-                files = files_of(submission.archive, submission.filename, submission.lesson)
+                files = files or files_of(submission.archive, submission.filename, submission.lesson)
             except RequestError as error:
                 self.record(job.id, self._failure(job, f"its stored archive could not be read ({error}); {NOT_THE_STUDENTS}"))
                 return

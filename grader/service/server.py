@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,17 +52,28 @@ def dask_client(options: ServeOptions):
 
 def student_distribution(db: str) -> Path | None:
     """The student distribution built beside a SQLite database (or in ./service for a URL), or
-    None when this installation cannot build it (no checkout of the grader)."""
+    None when this installation cannot build it (no checkout of the grader). The project's zip
+    is there at once; its wheel follows from a background build (the front page names the
+    wheel once it is there)."""
     from grader.distribution import build_student_distribution
     from grader.release import ReleaseError
 
     folder = (Path(db).resolve().parent if "://" not in db else Path("service").resolve()) / "dist"
     try:
-        build_student_distribution(folder)
+        archive = build_student_distribution(folder)
     except (ReleaseError, OSError) as error:
         logging.getLogger("grader.service").warning("the student distribution is not served: %s", error)
         return None
+    threading.Thread(target=_build_wheel, args=(archive.parent / "nn-grader-student", folder), name="grader-wheel", daemon=True).start()
     return folder
+
+
+def _build_wheel(project: Path, folder: Path) -> None:
+    """``pip wheel`` of the student project into ``folder`` (a failure leaves the zip served)."""
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(folder), str(project)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        logging.getLogger("grader.service").warning("the student wheel could not be built: %s", done.stderr[-500:])
 
 
 def serve(options: ServeOptions) -> None:
