@@ -404,3 +404,31 @@ def test_a_roster_makes_one_account_per_student(tmp_path):
     assert lines[0::2] == ["alice", "bob"] and all(len(token) >= 40 for token in lines[1::2])
     again = served.grade("service", "add-student", "alice", "--db", served.db, check=False)
     assert again.returncode == 2 and "an account named 'alice' already exists" in again.stderr
+
+
+def test_a_stale_sweep_never_grades_a_final_job_again(tmp_path):
+    """The sweeper's rows may predate a result just recorded: dispatching such a job again must
+    neither reopen it nor send it to Dask."""
+    from grader.service.dispatcher import Dispatcher
+    from grader.service.models import Job, Submission, open_database
+
+    class Recording:
+        sent: list = []
+
+        def submit(self, *args, **kwargs):
+            self.sent.append(args)
+            raise AssertionError("a final job was sent to Dask")
+
+    sessions = open_database(str(tmp_path / "grader.db"))
+    with sessions() as session:
+        submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
+        submission.job = Job(status="queued", attempts=0)
+        session.add(submission)
+        session.commit()
+        stale = session.get(Job, submission.job.id)  # as the sweeper loaded it: queued
+        dispatcher = Dispatcher(sessions, client=Recording())
+        assert dispatcher.record(stale.id, {"status": "graded", "score": 14.0, "max_score": 14.0, "tests": []})
+        dispatcher._dispatch(session, stale)
+    with sessions() as session:
+        job = session.get(Job, stale.id)
+        assert (job.status, job.attempts, Recording.sent) == ("graded", 0, [])

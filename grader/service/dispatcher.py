@@ -16,6 +16,7 @@ import json
 import logging
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -123,11 +124,18 @@ class Dispatcher:
                 self.record(job.id, self._failure(job, f"its stored archive could not be read ({error}); {NOT_THE_STUDENTS}"))
                 return
             request = GradeRequest(submission.lesson, files, student=submission.student)
-            session.execute(update(Job).where(Job.id == job.id).values(status=GRADING, attempts=Job.attempts + 1, dispatched_at=utcnow()))
+            # Only while not final: the sweeper's rows may be older than a result just recorded.
+            claimed = session.execute(
+                update(Job).where(Job.id == job.id, Job.status.not_in(FINAL)).values(status=GRADING, attempts=Job.attempts + 1, dispatched_at=utcnow())
+            ).rowcount
             session.commit()
+            if not claimed:
+                with self._lock:
+                    self._in_flight.pop(job.id, None)
+                return
             # A model lesson trains with every core of its worker: only on workers that say so.
             resources = {MODEL_RESOURCE: 1} if get_lesson(submission.lesson).is_model else None
-            future = self.client.submit(grade_job, request, key=f"grade-{job.id}-{job.attempts}", pure=False, resources=resources)
+            future = self.client.submit(grade_job, request, key=f"grade-{job.id}-{uuid.uuid4().hex[:12]}", pure=False, resources=resources)
             with self._lock:
                 self._in_flight[job.id] = future
             future.add_done_callback(lambda done, job_id=job.id: self._finished(job_id, done))
