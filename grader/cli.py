@@ -376,10 +376,10 @@ def _db_option(command):
 
 
 def _add_accounts(db: str, names: list[str], role: str) -> None:
+    _instructor_only("service")
     from grader.service.accounts import AccountError, add_accounts
     from grader.service.models import open_database
 
-    _instructor_only("service")
     with open_database(db)() as session:
         try:
             made = add_accounts(session, names, role)
@@ -411,6 +411,7 @@ def add_instructor(name, db):
 def import_roster(csv_file, db):
     """Make student accounts from a roster CSV (column id, student, student_id or username; else
     the first); prints one line `ID TOKEN` for each."""
+    _instructor_only("service")
     from grader.service.accounts import roster_ids
 
     _add_accounts(db, roster_ids(Path(csv_file)), "student")
