@@ -210,15 +210,11 @@ def test_the_front_page_and_the_openapi_page_are_served(service):
 
 def test_a_result_is_recorded_once_whatever_arrives_later(tmp_path):
     from grader.service.dispatcher import Dispatcher
-    from grader.service.models import Job, Submission, open_database
+    from grader.service.models import Job, open_database
 
     sessions = open_database(str(tmp_path / "grader.db"))
     with sessions() as session:
-        submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
-        submission.job = Job(status="grading", attempts=1)
-        session.add(submission)
-        session.commit()
-        job_id = submission.job.id
+        job_id = _stored_job(session, "grading", attempts=1).id
     dispatcher = Dispatcher(sessions, client=None)
     first = {"lesson": "tensors", "status": "graded", "score": 14.0, "max_score": 14.0, "tests": []}
     assert dispatcher.record(job_id, first) is True
@@ -258,7 +254,7 @@ def test_ten_times_the_load_loses_nothing_and_grades_as_an_idle_grader_does(tmp_
     kinds = sorted(archives)
     plan = [(name, kinds[(index + round_) % len(kinds)]) for round_ in range(4) for index, name in enumerate(sorted(tokens))]
     try:
-        with ThreadPoolExecutor(max_workers=50) as pool:  # as fast as 50 clients go (about 5 s here, idle)
+        with ThreadPoolExecutor(max_workers=50) as pool:  # as fast as 50 clients go
             answers = list(pool.map(lambda item: (item, upload(served, tokens[item[0]], "tensors", archives[item[1]])), plan))
         assert [status for _, (status, _, _) in answers] == [202] * 200, [data for _, (status, data, _) in answers if status != 202][:3]
         for (name, kind), (_, receipt, _) in answers:
@@ -410,7 +406,7 @@ def test_a_stale_sweep_never_grades_a_final_job_again(tmp_path):
     """The sweeper's rows may predate a result just recorded: dispatching such a job again must
     neither reopen it nor send it to Dask."""
     from grader.service.dispatcher import Dispatcher
-    from grader.service.models import Job, Submission, open_database
+    from grader.service.models import Job, open_database
 
     class Recording:
         sent: list = []
@@ -421,14 +417,21 @@ def test_a_stale_sweep_never_grades_a_final_job_again(tmp_path):
 
     sessions = open_database(str(tmp_path / "grader.db"))
     with sessions() as session:
-        submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
-        submission.job = Job(status="queued", attempts=0)
-        session.add(submission)
-        session.commit()
-        stale = session.get(Job, submission.job.id)  # as the sweeper loaded it: queued
+        stale = _stored_job(session, "queued")  # as the sweeper loaded it: queued
         dispatcher = Dispatcher(sessions, client=Recording())
         assert dispatcher.record(stale.id, {"status": "graded", "score": 14.0, "max_score": 14.0, "tests": []})
         dispatcher._dispatch(session, stale)
     with sessions() as session:
         job = session.get(Job, stale.id)
         assert (job.status, job.attempts, Recording.sent) == ("graded", 0, [])
+
+
+def _stored_job(session, status: str, attempts: int = 0):
+    """A correct tensors submission of alice's, stored with its job in ``status``; the job."""
+    from grader.service.models import Job, Submission
+
+    submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
+    submission.job = Job(status=status, attempts=attempts)
+    session.add(submission)
+    session.commit()
+    return submission.job

@@ -28,7 +28,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -232,7 +232,3 @@ def _scores_only(result: dict) -> dict:
     ]
     return {**result, "tests": folded, "details": {}}
 
-
-def count_unfinished(session: Session) -> int:
-    """Jobs not yet final (the queue's length)."""
-    return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_((QUEUED, "grading")))) or 0

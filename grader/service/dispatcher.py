@@ -19,7 +19,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from grader.api import GradeRequest
@@ -180,6 +180,5 @@ def queue_position(session, job: Job) -> int:
     """How many unfinished jobs are ahead of ``job`` (0: it is next, or being graded)."""
     if job.status in FINAL:
         return 0
-    ahead = session.scalars(select(Job.id).where(Job.status.in_((QUEUED, GRADING)), Job.id < job.id)).all()
-    return len(ahead)
+    return session.scalar(select(func.count()).select_from(Job).where(Job.status.in_((QUEUED, GRADING)), Job.id < job.id)) or 0
 
