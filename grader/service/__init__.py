@@ -2,7 +2,7 @@
 
 ``grade serve`` runs it (:mod:`grader.service.server`); the HTTP API is :mod:`grader.service.app`;
 the database (the system of record) is :mod:`grader.service.models` with Alembic migrations;
-grading runs on Dask (:mod:`grader.service.dispatcher`); accounts and tokens are
+grading runs on Dask (:mod:`grader.service.dispatcher`, and on each worker :mod:`grader.service.worker`); accounts and tokens are
 :mod:`grader.service.accounts`; the course's rules per lesson are :mod:`grader.service.policy`;
 the student's side of the wire is :mod:`grader.service.client`.
 """

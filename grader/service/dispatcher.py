@@ -28,6 +28,7 @@ from grader.intake import SubmissionFiles, read_submission
 from grader.lessons import get_lesson
 from grader.results import NOT_THE_STUDENTS, GradingResult
 from grader.service.models import FINAL, GRADED, GRADER_ERROR, GRADING, QUEUED, Job, utcnow
+from grader.service.worker import grade_job
 
 log = logging.getLogger("grader.service")
 
@@ -51,13 +52,6 @@ def files_of(archive: bytes, filename: str, lesson_id: str) -> SubmissionFiles:
         path.write_bytes(archive)
         files = read_submission(path, first=get_lesson(lesson_id).module_files)
     return SubmissionFiles(filename, files.files, files.refused)
-
-
-def grade_job(request: GradeRequest) -> dict:
-    """What a Dask worker runs for one job: :func:`grader.batch.grade_one` (never raises)."""
-    from grader.batch import grade_one
-
-    return grade_one(request)
 
 
 class Dispatcher:

@@ -21,6 +21,18 @@ from grader.service.app import Service, create_app
 from grader.service.dispatcher import MODEL_RESOURCE, Dispatcher
 from grader.service.models import open_database
 from grader.service.policy import load_policy
+from grader.service.worker import WarmGradingWorker
+
+#: Dask settings for grading workers, measured on tensors jobs (CPU per job: 0.23 s in a plain
+#: process, 0.31 s in a default Dask worker). The worker's statistical profiler samples every
+#: thread every 10 ms; the nanny's default environment makes glibc trim memory at every 64 KiB
+#: freed and pins numerical libraries to one thread (a model lesson trains with all cores).
+#: Without both, a job costs what it costs in a plain process. For ``dask worker`` processes of
+#: a cluster of your own, put the same in their Dask configuration.
+GRADING_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ": {},
+}
 
 
 @dataclass(frozen=True)
@@ -39,11 +51,13 @@ class ServeOptions:
 def dask_client(options: ServeOptions):
     """A Dask client: of the cluster at ``options.scheduler``, else of a fresh LocalCluster with
     ``options.workers`` single-threaded worker processes (default: one per core)."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if options.scheduler:
         return Client(options.scheduler, timeout="30s"), None
     workers = options.workers or os.cpu_count() or 1
+    dask.config.set(GRADING_WORKER_CONFIG)
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING, resources={MODEL_RESOURCE: 1}
     )
@@ -83,6 +97,7 @@ def serve(options: ServeOptions) -> None:
     sessions = open_database(options.db)
     policy = load_policy(options.policy)
     client, cluster = dask_client(options)
+    client.register_plugin(WarmGradingWorker())
     dispatcher = Dispatcher(sessions, client)
     dispatcher.start()
     service = Service(sessions, dispatcher, policy, dist_dir=options.dist or student_distribution(options.db))
