@@ -326,6 +326,30 @@ def release(dist_dir, course_dir):
         click.echo(f"add to the course's nbgrader_config.py:\n{config_lines()}")
 
 
+@main.command("report")
+@click.argument("lesson", type=LESSON)
+@click.argument("results_json", metavar="RESULTS.json", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the pages (index.html is the dashboard).")
+def report_command(lesson, results_json, out_dir):
+    """Write a class dashboard of LESSON from a batch's RESULTS.json (`grade autograde --json`):
+    score histogram, tasks worst first, commonest failures, a page per student, exports."""
+    import json
+
+    from grader.pages.report import write_report
+    from grader.results import GradingResult
+
+    _instructor_only("report")
+    try:
+        data = json.loads(Path(results_json).read_text())
+        results = [GradingResult.from_dict(item) for item in (data if isinstance(data, list) else [data])]
+    except (ValueError, KeyError, TypeError) as error:
+        raise GradeUsageError(f"{results_json} is not a result JSON of `grade autograde --json` ({type(error).__name__}: {error})") from None
+    if not any(result.lesson == lesson.id for result in results):
+        raise GradeUsageError(f"{results_json} holds no result of {lesson.id}")
+    index = write_report(lesson.id, results, Path(out_dir))
+    click.echo(f"class dashboard: {index}")
+
+
 @main.command()
 @click.argument("lessons", nargs=-1, type=LESSON)
 @_data_dir_option

@@ -11,63 +11,11 @@ import json
 import re
 from pathlib import Path
 
+from grader.pages import views
 from grader.results import GradingResult
 
-_STYLE = (
-    "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%}"
-    "td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
-    ".passed{color:#080}.failed{color:#c00}.error{color:#a0a}.timeout{color:#b60}pre{white-space:pre-wrap;margin:0}"
-)
-
-
-def model_section(details: dict, curves_file: str | None = None) -> str:
-    """A model lesson's measurements: accuracy, training time against the budget, the
-    confusion matrix (rows: true class, columns: predicted; each row's recall) and the
-    training curves' image when there is one."""
-    accuracy = details.get("accuracy")
-    parts = ["<h2>Model</h2><ul>"]
-    parts.append(f"<li>test accuracy: <b>{accuracy:.4f}</b></li>" if accuracy is not None else "<li>test accuracy: not measured</li>")
-    if details.get("train_seconds") is not None:
-        parts.append(
-            f"<li>training: {details['train_seconds']:.1f} s of a {details.get('budget_s', 0):g} s budget "
-            f"({html.escape(str(details.get('framework')))}, {html.escape(str(details.get('device')))})</li>"
-        )
-    parts.append("</ul>")
-    matrix, classes = details.get("confusion_matrix"), details.get("classes") or []
-    if matrix:
-        head = "".join(f"<th>{html.escape(name)}</th>" for name in classes)
-        rows = []
-        for name, row in zip(classes, matrix):
-            total = sum(row) or 1
-            correct = row[classes.index(name)]
-            cells = "".join(f"<td{' class=passed' if j == classes.index(name) else ''}>{count}</td>" for j, count in enumerate(row))
-            rows.append(f"<tr><th>{html.escape(name)}</th>{cells}<td>{correct / total:.3f}</td></tr>")
-        parts.append(
-            "<h3>Confusion matrix (rows: true class, columns: predicted)</h3>"
-            f"<table><tr><th></th>{head}<th>recall</th></tr>{''.join(rows)}</table>"
-        )
-    if curves_file:
-        parts.append(f"<h3>Training curves</h3><img src='{html.escape(curves_file)}' alt='training curves'>")
-    return "".join(parts)
-
-
-#: What a student reads when the grader failed on their submission (the grader's own message,
-#: which may name its internals, is for the instructor).
-NOT_GRADED_FOR_STUDENT = (
-    "Your submission could not be graded because the grader itself failed. This is not your fault and "
-    "costs you nothing: it will be graded again once the problem is fixed."
-)
-
-
-def _page(title: str, body: str) -> str:
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>\n"
-
-
-def _refused_section(result: GradingResult) -> str:
-    if not result.refused:
-        return ""
-    items = "".join(f"<li>{html.escape(entry['message'])}</li>" for entry in result.refused)
-    return f"<h2>Left out of your submission</h2><p>Only regular files are graded; these entries were not:</p><ul>{items}</ul>"
+#: What a student reads when the grader failed on their submission (kept here for the sinks).
+NOT_GRADED_FOR_STUDENT = views.NOT_GRADED_FOR_STUDENT
 
 
 def student_view(result: GradingResult) -> GradingResult:
@@ -79,29 +27,16 @@ def student_view(result: GradingResult) -> GradingResult:
 
 
 def html_report(result: GradingResult, curves_file: str | None = None) -> str:
-    """A self-contained HTML page: the total, then per task its score and each check's status
-    and message; for a model lesson also its accuracy, confusion matrix and training curves
-    (``curves_file``: the PNG beside the page). What the intake left out is listed first."""
-    who = html.escape(result.student or result.submission)
-    if not result.graded:
-        return _page(f"{result.lesson}: {who}", f"<h1>{html.escape(result.lesson)}: not graded yet</h1><p>{who}</p><p>{html.escape(NOT_GRADED_FOR_STUDENT)}</p>")
-    rows = []
-    for test in result.tests:
-        rows.append(
-            f"<tr><td>{html.escape(test.task)}</td><td>{html.escape(test.name)}</td>"
-            f"<td class='{test.status}'>{test.status}</td><td>{test.score:g} / {test.max_score:g}</td>"
-            f"<td><pre>{html.escape(test.message)}</pre></td></tr>"
-        )
-    tasks = "".join(
-        f"<tr><td>{html.escape(task)}</td><td>{score:g} / {max_score:g}</td></tr>" for task, (score, max_score) in result.task_scores().items()
-    )
-    return _page(
-        f"{result.lesson}: {result.student or result.submission}",
-        f"<h1>{html.escape(result.lesson)}: {result.score:g} / {result.max_score:g}</h1>"
-        f"<p>{who}</p>{_refused_section(result)}<h2>Tasks</h2><table><tr><th>task</th><th>score</th></tr>{tasks}</table>"
-        f"<h2>Checks</h2><table><tr><th>task</th><th>check</th><th>status</th><th>points</th><th>message</th></tr>"
-        f"{''.join(rows)}</table>{model_section(result.details, curves_file) if result.details else ''}",
-    )
+    """A self-contained HTML page (:mod:`grader.pages`): the score, what to fix first (the tasks
+    that lost the most points first, each with its failed checks' messages), the fully correct
+    tasks folded; for a model lesson its accuracy against the tiers, confusion matrix and
+    training curves (inline SVG; ``curves_file``: the PNG beside the page, linked)."""
+    from grader.pages.report import submission_page
+
+    page = submission_page(result)
+    if curves_file:
+        page = page.replace("<figcaption>Training curves</figcaption>", f"<figcaption>Training curves (<a href='{html.escape(curves_file)}'>PNG</a>)</figcaption>", 1)
+    return page
 
 
 def _slug(text: str) -> str:

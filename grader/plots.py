@@ -34,3 +34,66 @@ def training_curves_png(history: dict[str, list[float]], path: Path, title: str 
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return Path(path)
+
+
+def _svg(figure) -> str:
+    """``figure`` as an inline ``<svg>`` element (no XML prologue), then closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: selectable, read by screen readers
+    return plt.subplots(figsize=(width, height))
+
+
+def training_curves_svg(history: dict[str, list[float]], title: str) -> str:
+    """Each per-epoch curve of ``history`` against the epoch, as inline SVG."""
+    from matplotlib.ticker import MaxNLocator
+
+    figure, axis = _figure(6.0, 3.6)
+    for name, values in history.items():
+        if values:
+            axis.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=name)
+    axis.set(title=title, xlabel="epoch", ylabel="value")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def score_histogram_svg(percents: list[float], title: str) -> str:
+    """A histogram of scores in percent of full marks, bins of 10 points (100 in the last)."""
+    figure, axis = _figure(6.0, 3.2)
+    axis.hist(percents, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], color="#3465a4", edgecolor="white")
+    axis.set(title=title, xlabel="score (% of full marks)", ylabel="students", xlim=(0, 100))
+    axis.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def submissions_over_time_svg(times: list, deadline, title: str) -> str:
+    """Cumulative submissions against their receipt time, the deadline as a vertical line."""
+    figure, axis = _figure(6.0, 3.2)
+    ordered = sorted(times)
+    axis.step(ordered, range(1, len(ordered) + 1), where="post", label="submissions")
+    if deadline is not None:
+        axis.axvline(deadline, color="#c00", linestyle="--", label="deadline")
+    axis.set(title=title, xlabel="received (UTC)", ylabel="submissions so far")
+    axis.legend()
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return _svg(figure)

@@ -19,9 +19,9 @@ def sample(student="s1", broken=True) -> GradingResult:
 
 def test_html_report_shows_tasks_statuses_and_escaped_messages():
     page = html_report(sample())
-    assert "<h1>tensors: 1 / 3</h1>" in page
-    assert "xor &lt;works&gt;" in page and "<td class='failed'>failed</td>" in page
-    assert "gives 1, expected 0" in page
+    assert "1 / 3 (33%)" in page and "<h3>xor_network: 0 / 2" in page
+    assert "xor &lt;works&gt;" in page and "xor <works>" not in page and '<span class="failed">failed</span>' in page
+    assert "gives 1, expected 0" in page and "1 task fully correct" in page
 
 
 def test_feedback_folder_holds_html_and_json(tmp_path):
