@@ -39,7 +39,8 @@ def html_report(result: GradingResult, curves_file: str | None = None) -> str:
     return page
 
 
-def _slug(text: str) -> str:
+def safe_name(text: str) -> str:
+    """``text`` as a file name: runs of anything but letters, digits and ``_.-`` become ``_``."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "submission"
 
 
@@ -48,7 +49,7 @@ def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
     and ``training_curves.png`` for a model whose ``train`` kept a history."""
     written = []
     for result in results:
-        target = Path(folder) / _slug(result.student or result.submission) / result.lesson
+        target = Path(folder) / safe_name(result.student or result.submission) / result.lesson
         target.mkdir(parents=True, exist_ok=True)
         curves = None
         if result.details.get("history"):
@@ -110,7 +111,7 @@ def write_gradescope(results: list[GradingResult], path: Path) -> list[Path]:
     path.mkdir(parents=True, exist_ok=True)
     written = []
     for result in results:
-        target = path / f"{_slug(result.student or result.submission)}.results.json"
+        target = path / f"{safe_name(result.student or result.submission)}.results.json"
         target.write_text(json.dumps(gradescope_results(result), indent=2) + "\n")
         written.append(target)
     return written

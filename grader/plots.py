@@ -92,8 +92,13 @@ def submissions_over_time_svg(times: list, deadline, title: str) -> str:
     axis.step(ordered, range(1, len(ordered) + 1), where="post", label="submissions")
     if deadline is not None:
         axis.axvline(deadline, color="#c00", linestyle="--", label="deadline")
+    import matplotlib.dates as dates
+
+    locator = dates.AutoDateLocator()
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axis.yaxis.get_major_locator().set_params(integer=True)
     axis.set(title=title, xlabel="received (UTC)", ylabel="submissions so far")
     axis.legend()
-    figure.autofmt_xdate()
     figure.tight_layout()
     return _svg(figure)

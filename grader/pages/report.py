@@ -3,7 +3,6 @@ page per student, all written to a folder that opens in a browser offline."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +10,6 @@ from pathlib import Path
 from grader.pages.render import render
 from grader.pages.views import NOT_GRADED_FOR_STUDENT, ClassView, class_view, submission_view, who
 from grader.results import GradingResult
-
-
-def slug(text: str) -> str:
-    """``text`` as a safe file name (letters, digits, ``_.-``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.") or "submission"
 
 
 def submission_page(result: GradingResult, graded_at: datetime | None = None, *, nav: Sequence[tuple[str, str]] = (), curves: bool = True, **context) -> str:
@@ -51,13 +45,13 @@ def write_report(lesson: str, results: list[GradingResult], out: Path) -> Path:
 
     ``results`` hold one result per student (a batch's JSON); when a student has several,
     the last one counts, as everywhere else."""
-    from grader.feedback import write_csv, write_gradescope
+    from grader.feedback import safe_name, write_csv, write_gradescope
 
     latest = {who(result): result for result in results if result.lesson == lesson}
     chosen = list(latest.values())
     out = Path(out)
     (out / "students").mkdir(parents=True, exist_ok=True)
-    names = {name: slug(name) for name in latest}
+    names = {name: safe_name(name) for name in latest}
     for name, result in latest.items():
         page = submission_page(result, nav=[("class dashboard", "../index.html")])
         (out / "students" / f"{names[name]}.html").write_text(page)
@@ -67,5 +61,5 @@ def write_report(lesson: str, results: list[GradingResult], out: Path) -> Path:
         exports.append(("Gradescope results", "gradescope/"))
     view = class_view(lesson, chosen)
     index = out / "index.html"
-    index.write_text(dashboard_page(view, lambda name: f"students/{names.get(name, slug(name))}.html", exports=exports))
+    index.write_text(dashboard_page(view, lambda name: f"students/{names.get(name, safe_name(name))}.html", exports=exports))
     return index

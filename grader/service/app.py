@@ -114,48 +114,7 @@ def create_app(service: Service) -> FastAPI:
         session: Session = Depends(database),
         idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
     ):
-        if account.role == INSTRUCTOR:
-            raise _refuse(403, "instructors do not submit: use a student account")
-        try:
-            lesson_id = get_lesson(lesson).id
-        except UnknownLesson as error:
-            raise _refuse(400, str(error)) from None
-        if idempotency_key:
-            earlier = session.scalar(select(Submission).where(Submission.student == account.name, Submission.idempotency_key == idempotency_key))
-            if earlier is not None:
-                return _receipt(session, earlier)
-        rules = service.policy.of(lesson_id)
-        content = archive.file.read(rules.max_upload_bytes + 1)
-        if len(content) > rules.max_upload_bytes:
-            raise _refuse(413, f"the upload is larger than {rules.max_upload_bytes // (1024 * 1024)} MB")
-        _within_rate(session, account.name, lesson_id, rules.per_hour)
-        filename = Path(archive.filename or "submission.tar.gz").name
-        try:
-            files = files_of(content, filename, lesson_id)
-        except RequestError as error:
-            raise _refuse(400, f"not an archive the grader accepts: {error}") from None
-        if files.refused:
-            raise _refuse(400, f"the archive was refused: {files.refused[0].message}" + (f" (and {len(files.refused) - 1} more)" if len(files.refused) > 1 else ""))
-        if not any(name in files.files for name in get_lesson(lesson_id).module_files):
-            raise _refuse(400, f"the archive has no {get_lesson(lesson_id).filename}: pack the folder that holds your work")
-        now = utcnow()
-        submission = Submission(
-            id=str(uuid.uuid4()), student=account.name, lesson=lesson_id, sha256=hashlib.sha256(content).hexdigest(), filename=filename,
-            archive=content, size=len(content), received_at=now, late=rules.is_late(now), idempotency_key=idempotency_key or None,
-        )  # fmt: skip
-        submission.job = Job(status=QUEUED, attempts=0)
-        session.add(submission)
-        try:
-            session.commit()
-        except IntegrityError:  # the same key, raced by a retry: that one stands
-            session.rollback()
-            earlier = session.scalar(select(Submission).where(Submission.student == account.name, Submission.idempotency_key == idempotency_key))
-            if earlier is None:
-                raise
-            return _receipt(session, earlier)
-        if service.dispatcher is not None:
-            service.dispatcher.submit(submission.job.id, files)
-        return _receipt(session, submission)
+        return accept(service, session, account, lesson, archive, idempotency_key)
 
     @app.get("/api/submissions/{submission_id}")
     def one(submission_id: str, account: Account = Depends(caller), session: Session = Depends(database)):
@@ -175,7 +134,57 @@ def create_app(service: Service) -> FastAPI:
             query = query.where(Submission.lesson == lesson)
         return [_summary(session, submission) for submission in session.scalars(query)]
 
+    from grader.service.web import add_pages
+
+    add_pages(app, service, database)
     return app
+
+
+def accept(service: Service, session: Session, account: Account, lesson: str, archive: UploadFile, idempotency_key: str | None = None) -> dict:
+    """Store one upload and its job in one transaction, dispatch it, and return its receipt;
+    a refusal raises a 4xx and stores nothing (the API and the web page's form alike)."""
+    if account.role == INSTRUCTOR:
+        raise _refuse(403, "instructors do not submit: use a student account")
+    try:
+        lesson_id = get_lesson(lesson).id
+    except UnknownLesson as error:
+        raise _refuse(400, str(error)) from None
+    if idempotency_key:
+        earlier = session.scalar(select(Submission).where(Submission.student == account.name, Submission.idempotency_key == idempotency_key))
+        if earlier is not None:
+            return _receipt(session, earlier)
+    rules = service.policy.of(lesson_id)
+    content = archive.file.read(rules.max_upload_bytes + 1)
+    if len(content) > rules.max_upload_bytes:
+        raise _refuse(413, f"the upload is larger than {rules.max_upload_bytes // (1024 * 1024)} MB")
+    _within_rate(session, account.name, lesson_id, rules.per_hour)
+    filename = Path(archive.filename or "submission.tar.gz").name
+    try:
+        files = files_of(content, filename, lesson_id)
+    except RequestError as error:
+        raise _refuse(400, f"not an archive the grader accepts: {error}") from None
+    if files.refused:
+        raise _refuse(400, f"the archive was refused: {files.refused[0].message}" + (f" (and {len(files.refused) - 1} more)" if len(files.refused) > 1 else ""))
+    if not any(name in files.files for name in get_lesson(lesson_id).module_files):
+        raise _refuse(400, f"the archive has no {get_lesson(lesson_id).filename}: pack the folder that holds your work")
+    now = utcnow()
+    submission = Submission(
+        id=str(uuid.uuid4()), student=account.name, lesson=lesson_id, sha256=hashlib.sha256(content).hexdigest(), filename=filename,
+        archive=content, size=len(content), received_at=now, late=rules.is_late(now), idempotency_key=idempotency_key or None,
+    )  # fmt: skip
+    submission.job = Job(status=QUEUED, attempts=0)
+    session.add(submission)
+    try:
+        session.commit()
+    except IntegrityError:  # the same key, raced by a retry: that one stands
+        session.rollback()
+        earlier = session.scalar(select(Submission).where(Submission.student == account.name, Submission.idempotency_key == idempotency_key))
+        if earlier is None:
+            raise
+        return _receipt(session, earlier)
+    if service.dispatcher is not None:
+        service.dispatcher.submit(submission.job.id, files)
+    return _receipt(session, submission)
 
 
 def _within_rate(session: Session, student: str, lesson: str, per_hour: int) -> None:

@@ -1,0 +1,243 @@
+"""The service's web pages: sign in with a token, a student's submissions and their live
+feedback, an instructor's class dashboard. The same templates as the static reports
+(:mod:`grader.pages`); htmx, served from ``/static``, updates a queued submission in place.
+
+A sign-in sets a cookie holding the account's id, an expiry and an HMAC of both under a key
+made when the service starts (HttpOnly, SameSite=Strict: a restart signs everyone out). A
+student's session opens only that student's pages: another's submission is a 404, the
+dashboard a 403.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import time
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grader.lessons import LESSONS
+from grader.pages.render import HTMX_FILE, render, static_file
+from grader.pages.report import dashboard_page, submission_page
+from grader.pages.views import class_view
+from grader.results import GradingResult
+from grader.service.accounts import authenticate
+from grader.service.models import FINAL, GRADED, INSTRUCTOR, QUEUED, Account, Job, Submission
+
+COOKIE = "grader_session"
+#: How long a sign-in lasts.
+SESSION_S = 12 * 3600
+#: How often a queued or grading submission's page asks for its status, in seconds.
+POLL_S = 1
+
+
+class SessionKey:
+    """Signs and reads session cookies with a key made at start-up."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def sign(self, account_id: int, now: float | None = None) -> str:
+        expires = int((now or time.time()) + SESSION_S)
+        payload = f"{account_id}.{expires}"
+        return f"{payload}.{hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()}"
+
+    def read(self, cookie: str | None) -> int | None:
+        """The account id of a valid, unexpired cookie, else None."""
+        account_id, _, rest = (cookie or "").partition(".")
+        expires, _, signature = rest.partition(".")
+        expected = hmac.new(self._key, f"{account_id}.{expires}".encode(), hashlib.sha256).hexdigest()
+        if not (account_id.isdigit() and expires.isdigit() and hmac.compare_digest(signature, expected)):
+            return None
+        return int(account_id) if int(expires) > time.time() else None
+
+
+class SignIn(Exception):
+    """Raised by a page that needs a signed-in account: answered with a redirect to /login."""
+
+
+def add_pages(app: FastAPI, service, database) -> None:
+    """Add the web pages to ``app`` (see the module docstring)."""
+    from grader.service.app import _details, accept
+
+    key = SessionKey()
+    htmx_url = f"/static/{HTMX_FILE}"
+
+    @app.exception_handler(SignIn)
+    async def to_login(request: Request, error: SignIn):
+        return RedirectResponse("/login", status_code=303)
+
+    def viewer(request: Request, session: Session = Depends(database)) -> Account:
+        account_id = key.read(request.cookies.get(COOKIE))
+        account = session.get(Account, account_id) if account_id is not None else None
+        if account is None:
+            raise SignIn()
+        return account
+
+    def nav(account: Account) -> list[tuple[str, str]]:
+        home = [("class dashboard", "/dashboard")] if account.role == INSTRUCTOR else [("my submissions", "/me")]
+        return [*home, (f"sign out ({account.name})", "/logout")]
+
+    def page(template: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(render(template, htmx_url=htmx_url, **context), status_code=status)
+
+    @app.get(f"/static/{HTMX_FILE}", include_in_schema=False)
+    def htmx():
+        return Response(static_file(HTMX_FILE), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form():
+        return page("login.html", title="Sign in", error="")
+
+    @app.post("/login", include_in_schema=False)
+    def login(token: Annotated[str, Form()], session: Session = Depends(database)):
+        account = authenticate(session, token.strip())
+        if account is None:
+            return page("login.html", 401, title="Sign in", error="That token is not valid: copy it again from your instructor's message.")
+        response = RedirectResponse("/dashboard" if account.role == INSTRUCTOR else "/me", status_code=303)
+        response.set_cookie(COOKIE, key.sign(account.id), max_age=SESSION_S, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/logout", include_in_schema=False)
+    def logout():
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    def my_page(account: Account, session: Session, error: str = "", status: int = 200) -> HTMLResponse:
+        submissions = session.scalars(select(Submission).where(Submission.student == account.name).order_by(Submission.received_at.desc())).all()
+        context = {"account": account, "submissions": submissions, "lessons": list(LESSONS.values()), "error": error}
+        return page("me.html", status, title=f"{account.name}: submissions", nav=nav(account), **context)
+
+    @app.get("/me", response_class=HTMLResponse, include_in_schema=False)
+    def me(account: Account = Depends(viewer), session: Session = Depends(database)):
+        if account.role == INSTRUCTOR:
+            return RedirectResponse("/dashboard", status_code=303)
+        return my_page(account, session)
+
+    @app.post("/me/submit", include_in_schema=False)
+    def submit_form(
+        lesson: Annotated[str, Form()], archive: Annotated[UploadFile, File()], account: Account = Depends(viewer), session: Session = Depends(database)
+    ):
+        try:
+            receipt = accept(service, session, account, lesson, archive)
+        except HTTPException as error:
+            return my_page(account, session, error=str(error.detail), status=error.status_code)
+        return RedirectResponse(f"/submissions/{receipt['id']}", status_code=303)
+
+    def visible(submission_id: str, account: Account, session: Session) -> Submission:
+        submission = session.get(Submission, submission_id)
+        if submission is None or (account.role != INSTRUCTOR and submission.student != account.name):
+            raise HTTPException(404, f"no submission {submission_id} of yours")
+        return submission
+
+    def live_context(submission: Submission, account: Account, session: Session) -> dict:
+        details = _details(session, submission, instructor=account.role == INSTRUCTOR, policy=service.policy)
+        result = GradingResult.from_dict(details["result"]) if details["result"] else None
+        return {"submission": submission, "details": details, "graded": result, "poll_s": POLL_S}
+
+    @app.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
+    def submission_view(submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
+        submission = visible(submission_id, account, session)
+        context = live_context(submission, account, session)
+        history = session.scalars(
+            select(Submission).where(Submission.student == submission.student, Submission.lesson == submission.lesson).order_by(Submission.received_at)
+        ).all()
+        result = context["graded"] or GradingResult(submission.lesson, submission.filename, submission.student)
+        return HTMLResponse(
+            submission_page(result, submission.job.finished_at, nav=nav(account), template="service_submission.html", live=True, htmx_url=htmx_url, history=history, **context)
+        )
+
+    @app.get("/submissions/{submission_id}/live", response_class=HTMLResponse, include_in_schema=False)
+    def submission_live(submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
+        submission = visible(submission_id, account, session)
+        context = live_context(submission, account, session)
+        if context["graded"] is None:
+            return page("_live_status.html", **context)
+        from grader.pages.views import NOT_GRADED_FOR_STUDENT
+        from grader.pages.views import submission_view as view_of
+
+        result = context["graded"]
+        return page("_live_result.html", view=view_of(result, submission.job.finished_at), name=result.student or submission.student, not_graded_message=NOT_GRADED_FOR_STUDENT)
+
+    def instructor(account: Account = Depends(viewer)) -> Account:
+        if account.role != INSTRUCTOR:
+            raise HTTPException(403, "the class dashboard is for instructors")
+        return account
+
+    def latest_per_student(session: Session, lesson: str) -> list[Submission]:
+        rows = session.scalars(
+            select(Submission).join(Job).where(Submission.lesson == lesson, Job.status.in_(FINAL)).order_by(Submission.received_at)
+        ).all()
+        return list({row.student: row for row in rows}.values())
+
+    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard_home(account: Account = Depends(instructor), session: Session = Depends(database)):
+        counts = dict(session.execute(select(Submission.lesson, func.count()).group_by(Submission.lesson)).all())
+        queued = session.scalar(select(func.count()).select_from(Job).where(Job.status.not_in(FINAL))) or 0
+        workers = _workers(service)
+        return page("dashboard_home.html", title="Class dashboard", nav=nav(account), lessons=list(LESSONS.values()), counts=counts, queued=queued, workers=workers)
+
+    @app.get("/dashboard/{lesson}", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
+        latest = latest_per_student(session, lesson)
+        results = [GradingResult.from_dict(json.loads(s.job.result)) for s in latest if s.job.result]
+        received = [s.received_at for s in session.scalars(select(Submission).where(Submission.lesson == lesson))]
+        link = {s.student: f"/submissions/{s.id}" for s in latest}
+        view = class_view(lesson, results, received=received, deadline=service.policy.of(lesson).deadline)
+        queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) or 0
+        return HTMLResponse(
+            dashboard_page(
+                view,
+                lambda name: link.get(name, "#"),
+                exports=[("scores (CSV)", f"/dashboard/{lesson}/scores.csv"), ("Gradescope results (JSON)", f"/dashboard/{lesson}/gradescope.json")],
+                nav=nav(account),
+                template="service_dashboard.html",
+                queued=queued,
+                workers=_workers(service),
+            )
+        )
+
+    @app.get("/dashboard/{lesson}/scores.csv", include_in_schema=False)
+    def scores_csv(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["lesson", "student", "submission", "received_at", "late", "score", "max_score"])
+        for s in latest_per_student(session, lesson):
+            if s.job.status == GRADED:
+                writer.writerow([lesson, s.student, s.id, s.received_at.isoformat() + "Z", s.late, s.job.score, s.job.max_score])
+        return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{lesson}-scores.csv"'})
+
+    @app.get("/dashboard/{lesson}/gradescope.json", include_in_schema=False)
+    def gradescope(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
+        from grader.feedback import gradescope_results
+
+        data = {
+            s.student: gradescope_results(GradingResult.from_dict(json.loads(s.job.result)))
+            for s in latest_per_student(session, lesson)
+            if s.job.status == GRADED and s.job.result
+        }
+        return Response(json.dumps(data, indent=2), media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{lesson}-gradescope.json"'})
+
+
+def _workers(service) -> str:
+    """The grading workers' health in a few words (the Dask scheduler's view)."""
+    client = getattr(service.dispatcher, "client", None)
+    if client is None:
+        return "no grading cluster"
+    try:
+        workers = client.scheduler_info()["workers"]
+    except Exception as error:  # noqa: BLE001 - shown on the page, not raised
+        return f"the scheduler does not answer ({type(error).__name__})"
+    busy = sum(1 for worker in workers.values() if worker.get("metrics", {}).get("executing", 0))
+    return f"{len(workers)} worker(s), {busy} grading now"
