@@ -6,7 +6,6 @@ They read :class:`GradingResult` objects only; nothing is re-run.
 from __future__ import annotations
 
 import csv
-import html
 import json
 import re
 from pathlib import Path
@@ -33,10 +32,7 @@ def html_report(result: GradingResult, curves_file: str | None = None) -> str:
     training curves (inline SVG; ``curves_file``: the PNG beside the page, linked)."""
     from grader.pages.report import submission_page
 
-    page = submission_page(result)
-    if curves_file:
-        page = page.replace("<figcaption>Training curves</figcaption>", f"<figcaption>Training curves (<a href='{html.escape(curves_file)}'>PNG</a>)</figcaption>", 1)
-    return page
+    return submission_page(result, curves_png=curves_file)
 
 
 def safe_name(text: str) -> str:
