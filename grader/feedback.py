@@ -6,6 +6,7 @@ They read :class:`GradingResult` objects only; nothing is re-run.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -58,17 +59,23 @@ def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
     return written
 
 
-def write_csv(results: list[GradingResult], path: Path) -> None:
+def csv_text(results: list[GradingResult]) -> str:
     """One row per graded submission: lesson, student, submission, score, max_score, then each
     task (a grader error is no score: it has no row)."""
     results = [result for result in results if result.graded]
     tasks = list(dict.fromkeys(task for result in results for task in result.task_scores()))
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["lesson", "student", "submission", "score", "max_score", *tasks])
-        for result in results:
-            scores = result.task_scores()
-            writer.writerow([result.lesson, result.student or "", result.submission, result.score, result.max_score, *(scores.get(t, ("", ""))[0] for t in tasks)])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["lesson", "student", "submission", "score", "max_score", *tasks])
+    for result in results:
+        scores = result.task_scores()
+        writer.writerow([result.lesson, result.student or "", result.submission, result.score, result.max_score, *(scores.get(t, ("", ""))[0] for t in tasks)])
+    return buffer.getvalue()
+
+
+def write_csv(results: list[GradingResult], path: Path) -> None:
+    """:func:`csv_text` of ``results`` into the file ``path``."""
+    Path(path).write_text(csv_text(results), newline="")
 
 
 def gradescope_results(result: GradingResult, *, visibility: str = "visible") -> dict:

@@ -1,25 +1,19 @@
-"""Figures for the model lessons' feedback, drawn with matplotlib (imported only when needed)."""
+"""Figures for the feedback pages and dashboards, drawn with matplotlib (imported only when needed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def training_curves_png(history: dict[str, list[float]], path: Path, title: str = "") -> Path:
-    """Plot each per-epoch curve of ``history`` against the epoch and save a PNG at ``path``.
-
-    Losses share one panel, everything else (accuracies) another, so that the scales fit.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _curves_figure(history: dict[str, list[float]], title: str = ""):
+    """Each per-epoch curve of ``history`` against the epoch. Losses share one panel,
+    everything else (accuracies) another, so that the scales fit."""
     from matplotlib.ticker import MaxNLocator
 
     losses = {name: values for name, values in history.items() if "loss" in name.lower() and values}
     others = {name: values for name, values in history.items() if "loss" not in name.lower() and values}
     panels = [group for group in (losses, others) if group]
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    figure, axes = _figure(5.5 * max(1, len(panels)), 3.8, columns=max(1, len(panels)))
     for axis, group in zip(axes[0], panels):
         for name, values in group.items():
             axis.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=name)
@@ -31,6 +25,14 @@ def training_curves_png(history: dict[str, list[float]], path: Path, title: str 
     if title:
         figure.suptitle(title)
     figure.tight_layout()
+    return figure
+
+
+def training_curves_png(history: dict[str, list[float]], path: Path, title: str = "") -> Path:
+    """The training curves of ``history`` (:func:`_curves_figure`) saved as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    figure = _curves_figure(history, title)
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return Path(path)
@@ -49,30 +51,22 @@ def _svg(figure) -> str:
     return text[text.index("<svg") :]
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, columns: int = 0):
+    """A matplotlib figure on the Agg backend: one axis, or a row of ``columns`` (2-D array)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: selectable, read by screen readers
+    if columns:
+        return plt.subplots(1, columns, figsize=(width, height), squeeze=False)
     return plt.subplots(figsize=(width, height))
 
 
 def training_curves_svg(history: dict[str, list[float]], title: str) -> str:
-    """Each per-epoch curve of ``history`` against the epoch, as inline SVG."""
-    from matplotlib.ticker import MaxNLocator
-
-    figure, axis = _figure(6.0, 3.6)
-    for name, values in history.items():
-        if values:
-            axis.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=name)
-    axis.set(title=title, xlabel="epoch", ylabel="value")
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axis.grid(alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    return _svg(figure)
+    """The training curves of ``history`` (:func:`_curves_figure`) as inline SVG."""
+    return _svg(_curves_figure(history, title))
 
 
 def score_histogram_svg(percents: list[float], title: str) -> str:

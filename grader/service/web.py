@@ -10,10 +10,8 @@ dashboard a 403.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
 import secrets
 import time
@@ -24,13 +22,15 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grader.feedback import csv_text, gradescope_results
 from grader.lessons import LESSONS
 from grader.pages.render import HTMX_FILE, render, static_file
 from grader.pages.report import dashboard_page, submission_page
 from grader.pages.views import class_view
 from grader.results import GradingResult
 from grader.service.accounts import authenticate
-from grader.service.models import FINAL, GRADED, INSTRUCTOR, QUEUED, Account, Job, Submission
+from grader.service.export import counted_results
+from grader.service.models import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submission
 
 COOKIE = "grader_session"
 #: How long a sign-in lasts.
@@ -162,22 +162,16 @@ def add_pages(app: FastAPI, service, database) -> None:
         context = live_context(submission, account, session)
         if context["graded"] is None:
             return page("_live_status.html", **context)
-        from grader.pages.views import NOT_GRADED_FOR_STUDENT
-        from grader.pages.views import submission_view as view_of
-
-        result = context["graded"]
-        return page("_live_result.html", view=view_of(result, submission.job.finished_at), name=result.student or submission.student, not_graded_message=NOT_GRADED_FOR_STUDENT)
+        return HTMLResponse(submission_page(context["graded"], submission.job.finished_at, template="_live_result.html"))
 
     def instructor(account: Account = Depends(viewer)) -> Account:
         if account.role != INSTRUCTOR:
             raise HTTPException(403, "the class dashboard is for instructors")
         return account
 
-    def latest_per_student(session: Session, lesson: str) -> list[Submission]:
-        rows = session.scalars(
-            select(Submission).join(Job).where(Submission.lesson == lesson, Job.status.in_(FINAL)).order_by(Submission.received_at)
-        ).all()
-        return list({row.student: row for row in rows}.values())
+    def counted(lesson: str) -> list[tuple[Submission, GradingResult]]:
+        """Each student's submission that counts, by the policy's rule (as ``grade service export``)."""
+        return counted_results(service.sessions, lesson, service.policy.of(lesson).export)
 
     @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     def dashboard_home(account: Account = Depends(instructor), session: Session = Depends(database)):
@@ -190,10 +184,10 @@ def add_pages(app: FastAPI, service, database) -> None:
     def dashboard(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
         if lesson not in LESSONS:
             raise HTTPException(404, f"no lesson {lesson}")
-        latest = latest_per_student(session, lesson)
-        results = [GradingResult.from_dict(json.loads(s.job.result)) for s in latest if s.job.result]
-        received = [s.received_at for s in session.scalars(select(Submission).where(Submission.lesson == lesson))]
-        link = {s.student: f"/submissions/{s.id}" for s in latest}
+        chosen = counted(lesson)
+        results = [result for _, result in chosen]
+        received = list(session.scalars(select(Submission.received_at).where(Submission.lesson == lesson)))
+        link = {s.student: f"/submissions/{s.id}" for s, _ in chosen}
         view = class_view(lesson, results, received=received, deadline=service.policy.of(lesson).deadline)
         queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) or 0
         return HTMLResponse(
@@ -209,24 +203,13 @@ def add_pages(app: FastAPI, service, database) -> None:
         )
 
     @app.get("/dashboard/{lesson}/scores.csv", include_in_schema=False)
-    def scores_csv(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["lesson", "student", "submission", "received_at", "late", "score", "max_score"])
-        for s in latest_per_student(session, lesson):
-            if s.job.status == GRADED:
-                writer.writerow([lesson, s.student, s.id, s.received_at.isoformat() + "Z", s.late, s.job.score, s.job.max_score])
-        return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{lesson}-scores.csv"'})
+    def scores_csv(lesson: str, account: Account = Depends(instructor)):
+        text = csv_text([result for _, result in counted(lesson)])
+        return PlainTextResponse(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{lesson}-scores.csv"'})
 
     @app.get("/dashboard/{lesson}/gradescope.json", include_in_schema=False)
-    def gradescope(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
-        from grader.feedback import gradescope_results
-
-        data = {
-            s.student: gradescope_results(GradingResult.from_dict(json.loads(s.job.result)))
-            for s in latest_per_student(session, lesson)
-            if s.job.status == GRADED and s.job.result
-        }
+    def gradescope(lesson: str, account: Account = Depends(instructor)):
+        data = {submission.student: gradescope_results(result) for submission, result in counted(lesson)}
         return Response(json.dumps(data, indent=2), media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{lesson}-gradescope.json"'})
 
 
