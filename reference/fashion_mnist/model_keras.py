@@ -1,10 +1,13 @@
 """Fashion-MNIST, reference solution in Keras (TensorFlow backend): a small convolutional network.
 
-The same network as the PyTorch reference (``model.py``): two 3x3 convolution blocks (batch
-norm, ReLU, max-pool), a dense layer with dropout, softmax cross-entropy with label smoothing,
-AdamW. A callback runs a one-cycle learning-rate schedule on the clock: it anneals to zero
-as the budget runs out, and stops training there. Random horizontal flips augment the images. To use it, rename it to
-``model.py``. Reaches about 0.91 test accuracy in 180 s on two CPU cores.
+The layers of the PyTorch reference (``model.py``) less two: two 3x3 convolution blocks (ReLU,
+max-pool), a dense layer with dropout, softmax cross-entropy with label smoothing, AdamW. A
+callback runs a one-cycle learning-rate schedule on the clock: it anneals to zero as the
+budget runs out, and stops training there. Unlike the PyTorch reference it has no batch norm
+(on two CPU cores TensorFlow's costs a third of every step) and no random flips (they pay off
+only over more epochs than the budget allows here): about 1.5 times the steps, 5 epochs
+instead of 3. To use it, rename it to ``model.py``. Reaches about 0.92 test accuracy in 180 s
+on two CPU cores (0.90 with batch norm and flips).
 """
 
 import math
@@ -71,10 +74,8 @@ def build_network() -> keras.Model:
     """conv(32) -> conv(64) -> dense(128) -> 10 logits."""
     inputs = keras.Input((28, 28, 1), dtype="uint8")
     x = layers.Rescaling(1 / (255.0 * STD), offset=-MEAN / STD)(inputs)
-    x = layers.RandomFlip("horizontal")(x)
     for channels in (32, 64):
-        x = layers.Conv2D(channels, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.Conv2D(channels, 3, padding="same")(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
