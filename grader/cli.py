@@ -307,7 +307,11 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
 @main.command()
 @click.option("--dist", "dist_dir", type=click.Path(file_okay=False), help="Also build the student distribution in this folder.")
 @click.option("--nbgrader", "course_dir", type=click.Path(file_okay=False), help="Also write each lesson's nbgrader source (stubs and notebook) into this course folder.")
-def release(dist_dir, course_dir):
+@click.option("--gradescope", "gradescope_lesson", type=LESSON, help="Also build Gradescope's autograder-LESSON.zip for this lesson.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True, help="Folder for the Gradescope zip.")
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False), help="Course policy (TOML): its `gradescope` key sets what students see (visible, after_due_date, hidden).")
+@click.option("--framework", "frameworks", type=click.Choice(["torch", "keras"]), multiple=True, help="A model lesson's framework(s) to install on Gradescope (default: both).")
+def release(dist_dir, course_dir, gradescope_lesson, out_dir, policy, frameworks):
     """Regenerate assignments/ (stubs, public checks, READMEs) from reference/."""
     from grader.distribution import build_student_distribution
     from grader.release import write_assignments
@@ -318,12 +322,43 @@ def release(dist_dir, course_dir):
     if dist_dir:
         archive = build_student_distribution(Path(dist_dir))
         click.echo(f"student distribution: {archive}")
+    if gradescope_lesson:
+        from grader.gradescope import FRAMEWORK_REQUIREMENTS, build_autograder
+        from grader.release import ReleaseError
+        from grader.service.policy import PolicyError, load_policy
+
+        try:
+            visibility = load_policy(policy).of(gradescope_lesson.id).gradescope
+            archive = build_autograder(gradescope_lesson.id, Path(out_dir), visibility=visibility, frameworks=tuple(frameworks) or tuple(FRAMEWORK_REQUIREMENTS))
+        except (ReleaseError, PolicyError, OSError) as error:
+            raise GradeUsageError(str(error)) from None
+        click.echo(f"Gradescope autograder: {archive} (results {visibility}); upload it in the assignment's Configure Autograder page")
     if course_dir:
         from grader.release import config_lines, write_sources
 
         folders = write_sources(Path(course_dir))
         click.echo(f"nbgrader sources: {', '.join(str(f) for f in folders)}")
         click.echo(f"add to the course's nbgrader_config.py:\n{config_lines()}")
+
+
+@main.command("gradescope-run", hidden=True)
+@click.argument("lesson", type=LESSON)
+@click.option("--root", type=click.Path(file_okay=False), default="/autograder", show_default=True, help="Gradescope's root: submission/ in, results/results.json out.")
+@click.option("--visibility", default="visible", show_default=True, help="Of every test and of the result: visible, after_due_date or hidden.")
+def gradescope_run(lesson, root, visibility):
+    """Grade Gradescope's ROOT/submission and write ROOT/results/results.json (what the
+    autograder zip's run_autograder calls)."""
+    from grader.gradescope import VISIBILITIES, run_autograder
+
+    _instructor_only("gradescope-run")
+    if visibility not in VISIBILITIES:
+        raise GradeUsageError(f"--visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    from grader.runner.sandbox import detect
+
+    for line in detect().missing():  # Gradescope shows this output to the instructor alone
+        click.echo(f"grade: note: protection off: {line}")
+    result = run_autograder(lesson.id, Path(root), visibility)
+    click.echo(f"{lesson.id}: {result.score:g} / {result.max_score:g}" if result.graded else f"{lesson.id}: grader error: {result.message}")
 
 
 @main.command("report")

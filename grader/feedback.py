@@ -14,6 +14,9 @@ from pathlib import Path
 from grader.pages import views
 from grader.results import GradingResult
 
+#: Gradescope's visibility values, for a test and for a whole result.
+GRADESCOPE_VISIBILITY = ("visible", "after_due_date", "hidden")
+
 #: What a student reads when the grader failed on their submission (kept here for the sinks).
 NOT_GRADED_FOR_STUDENT = views.NOT_GRADED_FOR_STUDENT
 

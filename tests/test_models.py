@@ -174,12 +174,45 @@ def _summary(result) -> str:
     ],
 )
 def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp_path):
-    result = grade(GradeRequest(lesson_id, _folder(tmp_path, lesson_id, source_file), device="cpu", data_dir=data_dir))
+    _reference_earns_full_marks(lesson_id, source_file, "cpu", data_dir, tmp_path)
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="needs an NVIDIA GPU that PyTorch sees (torch.cuda.is_available() is False here); benchmarks/bench_cuda.py runs it on one")
+@pytest.mark.parametrize(
+    "lesson_id, source_file",
+    [
+        pytest.param("fashion_mnist", "model.py", marks=needs_fashion, id="fashion_mnist-torch"),
+        pytest.param("fashion_mnist", "model_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
+        pytest.param("imdb", "model.py", marks=needs_imdb, id="imdb-torch"),
+        pytest.param("imdb", "model_keras.py", marks=needs_imdb, id="imdb-keras"),
+    ],
+)
+def test_reference_earns_full_marks_on_cuda(lesson_id, source_file, data_dir, tmp_path):
+    if "keras" in source_file:
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            pytest.skip("needs TensorFlow's GPU build seeing the GPU (tensorflow-cpu is installed here: pip install 'tensorflow[and-cuda]==2.21.*')")
+    result = _reference_earns_full_marks(lesson_id, source_file, "cuda", data_dir, tmp_path)
+    assert result.details["device"] == "cuda"
+
+
+def _reference_earns_full_marks(lesson_id, source_file, device, data_dir, tmp_path):
+    result = grade(GradeRequest(lesson_id, _folder(tmp_path, lesson_id, source_file), device=device, data_dir=data_dir))
     assert result.score == result.max_score == 10.0, _summary(result)
     assert result.details["framework"] == ("keras" if "keras" in source_file else "torch")
     assert result.details["accuracy"] >= get_lesson(lesson_id).model.target
     assert result.details["train_seconds"] <= result.details["budget_s"]
     assert result.details["history"], "the references keep their training curves"
+    return result
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
     max_upload_mb = 20            # upload size
     before_deadline = "all"       # what students see of the hidden checks: "all" or "scores"
     export = "latest"             # which submission counts in `grade service export`: "latest" or "best"
+    gradescope = "visible"        # on Gradescope (`grade release --gradescope`): "visible", "after_due_date" or "hidden"
 
     [lessons.activations]
     deadline = 2026-12-20T23:59:00Z   # later receipts are marked late
@@ -22,6 +23,7 @@ from pathlib import Path
 import tomllib
 
 from grader.errors import RequestError
+from grader.feedback import GRADESCOPE_VISIBILITY
 from grader.lessons import LESSONS
 
 VISIBILITY = ("all", "scores")
@@ -41,6 +43,7 @@ class LessonPolicy:
     max_upload_bytes: int = 20 * 1024 * 1024
     before_deadline: str = "all"
     export: str = "latest"
+    gradescope: str = "visible"
 
     def is_late(self, received: datetime) -> bool:
         """Whether a receipt at ``received`` (naive UTC) is after the deadline."""
@@ -88,8 +91,12 @@ def _lesson_policy(table: dict, base: LessonPolicy, where: str) -> LessonPolicy:
             if value not in EXPORTS:
                 raise PolicyError(f"{where}.export must be one of {', '.join(EXPORTS)}")
             changes["export"] = value
+        elif key == "gradescope":
+            if value not in GRADESCOPE_VISIBILITY:
+                raise PolicyError(f"{where}.gradescope must be one of {', '.join(GRADESCOPE_VISIBILITY)}")
+            changes["gradescope"] = value
         else:
-            raise PolicyError(f"{where}: unknown key {key!r} (deadline, per_hour, max_upload_mb, before_deadline, export)")
+            raise PolicyError(f"{where}: unknown key {key!r} (deadline, per_hour, max_upload_mb, before_deadline, export, gradescope)")
     return replace(base, **changes)
 
 

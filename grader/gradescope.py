@@ -1,0 +1,223 @@
+"""Courses on Gradescope: the autograder zip (``grade release --gradescope LESSON``) and what it
+runs for each submission (``grade gradescope-run``, called by the zip's ``run_autograder``).
+
+The zip follows Gradescope's autograder specification: ``setup.sh`` and ``run_autograder`` at
+its root, unpacked by Gradescope into ``/autograder/source``. ``setup.sh`` (run once, as root,
+when Gradescope builds the image) makes a virtual environment and installs into it the grader's
+wheel built from this project (with this lesson's hidden suite only), the base dependencies,
+and for a model lesson its frameworks and data set. ``run_autograder`` grades
+``/autograder/submission`` with the hidden checks (student code in the sandbox, as an
+unprivileged user: Gradescope runs the script as root) and writes
+``/autograder/results/results.json``. Both take the root from ``$GRADER_AUTOGRADER_ROOT``
+(default ``/autograder``), so the zip can be tried anywhere.
+
+What students see follows the policy's ``gradescope`` key (:data:`VISIBILITIES`): every test's
+and the result's ``visibility``. A fault of the grader writes a results.json that says so and
+carries no score (never a zero), and the instructor regrades once it is fixed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from grader import __version__, feedback
+from grader.distribution import main_pyproject
+from grader.feedback import GRADESCOPE_VISIBILITY
+from grader.lessons import LESSONS, Lesson, get_lesson
+from grader.paths import PACKAGE_DIR, course_root, reference_dir, reference_file
+from grader.release import ReleaseError, lesson_files
+from grader.results import GradingResult
+
+#: Gradescope's visibility values that a course policy may choose (``gradescope = ...``).
+VISIBILITIES = GRADESCOPE_VISIBILITY
+#: The frameworks a model lesson's autograder can install: ``{FRAMEWORK: requirement prefix}``
+#: of the instructor extra in ``pyproject.toml`` (the pins come from there).
+FRAMEWORK_REQUIREMENTS = {"torch": "torch", "keras": "tensorflow-cpu"}
+#: PyTorch's own index of CPU builds (PyPI's Linux wheel of torch is the multi-GB CUDA build).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: What the result says to a student when the grader, not the submission, failed.
+GRADER_FAULT_OUTPUT = (
+    "The grader failed on this submission: this is not your score and not a fault of your code. Your instructor has been told and will regrade it; you need not resubmit."
+)
+
+
+def autograder_results(result: GradingResult, visibility: str = "visible") -> dict:
+    """Gradescope's ``results.json`` for ``result``: every check a test, each test and the result
+    with ``visibility``; for a grader error, no score and no tests, and an output that says so
+    (``extra_data`` keeps the grader's message for the instructor)."""
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    if result.graded:
+        return feedback.gradescope_results(result, visibility=visibility)
+    return {
+        "output": GRADER_FAULT_OUTPUT,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": {"status": result.status, "message": result.message},
+    }
+
+
+def run_autograder(lesson_id: str, root: Path, visibility: str = "visible") -> GradingResult:
+    """Grade ``root/submission`` with the hidden checks of ``lesson_id`` and write
+    ``root/results/results.json`` (:func:`autograder_results`). A failure of the grader, even
+    one that escapes grading, is written as a grader error. Returns the result."""
+    from grader.api import GradeRequest, grade
+    from grader.results import NOT_THE_STUDENTS
+
+    root = Path(root)
+    try:
+        result = grade(GradeRequest(lesson_id, root / "submission"))
+    except Exception as error:  # the grader's own fault: the student's result must still say so
+        result = GradingResult.grader_error(lesson_id, str(root / "submission"), f"{type(error).__name__}: {error}; {NOT_THE_STUDENTS}")
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "results.json").write_text(json.dumps(autograder_results(result, visibility), indent=2) + "\n")
+    return result
+
+
+def framework_requirements(frameworks: tuple[str, ...]) -> list[str]:
+    """The pinned requirements of ``frameworks`` (keys of :data:`FRAMEWORK_REQUIREMENTS`), as
+    the instructor extra of ``pyproject.toml`` pins them."""
+    extra = main_pyproject()["project"]["optional-dependencies"]["instructor"]
+    pinned = []
+    for framework in frameworks:
+        if framework not in FRAMEWORK_REQUIREMENTS:
+            raise ReleaseError(f"unknown framework {framework!r} (one of {', '.join(FRAMEWORK_REQUIREMENTS)})")
+        prefix = FRAMEWORK_REQUIREMENTS[framework]
+        match = [req for req in extra if req.split("=")[0].split("<")[0].split(">")[0].strip() == prefix]
+        if not match:
+            raise ReleaseError(f"pyproject.toml's instructor extra does not pin {prefix}")
+        pinned.append(match[0])
+    return pinned
+
+
+def setup_script(lesson: Lesson, frameworks: tuple[str, ...]) -> str:
+    """``setup.sh``: a virtual environment with the grader and what ``lesson`` needs."""
+    installs = ['"$VENV/bin/python" -m pip install --quiet "$SOURCE"/wheels/*.whl']
+    if lesson.model is not None:
+        for requirement in framework_requirements(frameworks):
+            index = f" --extra-index-url {TORCH_CPU_INDEX}" if requirement.startswith("torch") else ""
+            installs.append(f'"$VENV/bin/python" -m pip install --quiet "{requirement}"{index}')
+        installs.append(f'GRADER_COURSE_ROOT="$SOURCE/course" "$VENV/bin/grade" data fetch {lesson.model.dataset} --data-dir "$ROOT/data"')
+    return _SETUP.format(lesson=lesson.id, installs="\n".join(installs), version=__version__)
+
+
+def run_script(lesson: Lesson, visibility: str) -> str:
+    """``run_autograder``: grade the submission, write results.json (or say why it could not)."""
+    return _RUN.format(lesson=lesson.id, visibility=visibility, fault=shlex.quote(json.dumps(GRADER_FAULT_OUTPUT)))
+
+
+def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visible", frameworks: tuple[str, ...] = tuple(FRAMEWORK_REQUIREMENTS)) -> Path:
+    """Write ``out_dir/autograder-LESSON.zip`` (see the module docstring) and return its path.
+
+    Holds: ``setup.sh``, ``run_autograder``, ``wheels/`` (the grader, with this lesson's hidden
+    suite and no other's), ``course/`` (the lesson's reference, released files and data-set
+    manifest: what the hidden checks compare against). Nothing of other lessons."""
+    lesson = get_lesson(lesson_id)
+    if visibility not in VISIBILITIES:
+        raise ReleaseError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive = out_dir / f"autograder-{lesson.id}.zip"
+    with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
+        wheel = build_lesson_wheel(lesson, Path(scratch))
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            _add(zipped, "setup.sh", setup_script(lesson, frameworks), executable=True)
+            _add(zipped, "run_autograder", run_script(lesson, visibility), executable=True)
+            zipped.write(wheel, f"wheels/{wheel.name}")
+            for name, path in course_files(lesson).items():
+                zipped.write(path, f"course/{name}")
+            for name, content in lesson_files(lesson).items():
+                _add(zipped, f"course/assignments/{lesson.id}/{name}", content)
+    return archive
+
+
+def course_files(lesson: Lesson) -> dict[str, Path]:
+    """The course's files that grading ``lesson`` reads: ``{path under the course root: file}``
+    (its reference folder, the modules it takes from earlier lessons, its data-set manifest)."""
+    files = {f"reference/{lesson.id}/{path.name}": path for path in sorted(reference_dir(lesson.id).iterdir()) if path.is_file()}
+    for module in lesson.extra_modules:
+        source = reference_file(lesson.id, module)
+        files[f"reference/{source.parent.name}/{source.name}"] = source
+    if lesson.model is not None:
+        manifest = course_root() / "datasets" / f"{lesson.model.dataset}.json"
+        files[f"datasets/{manifest.name}"] = manifest
+    return files
+
+
+def build_lesson_wheel(lesson: Lesson, scratch: Path) -> Path:
+    """The grader's wheel with the hidden suite of ``lesson`` alone, built by pip from a copy
+    of this project (its ``pyproject.toml``, the ``grader`` package) in ``scratch``."""
+    project = scratch / "project"
+    others = {other.id for other in LESSONS.values() if other.id != lesson.id}
+    shutil.copytree(
+        PACKAGE_DIR,
+        project / "grader",
+        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (Path(folder).name == "hidden" and n in others)],
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(PACKAGE_DIR.parent / name, project / name)
+    # Without setuptools here, pip fetches it into an isolated build environment.
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *isolation, "-w", str(scratch / "wheel"), str(project)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ReleaseError(f"pip could not build the grader's wheel: {done.stderr.strip()[-500:]}")
+    (wheel,) = (scratch / "wheel").glob("*.whl")
+    return wheel
+
+
+def _add(zipped: zipfile.ZipFile, name: str, content: str, *, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zipped.writestr(info, content)
+
+
+_SETUP = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image (nn-grader {version}).
+# It makes a virtual environment with the grader and what lesson {lesson} needs.
+set -euo pipefail
+ROOT="${{GRADER_AUTOGRADER_ROOT:-/autograder}}"
+SOURCE="$ROOT/source"
+VENV="$ROOT/venv"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # Python's venv, and bubblewrap for the sandbox (without it student code still runs as an
+  # unprivileged user, with limits, but without namespaces).
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null || ! command -v bwrap >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip bubblewrap) >/dev/null || echo "note: apt-get could not install python3-venv or bubblewrap"
+  fi
+fi
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+{installs}
+echo "nn-grader autograder for {lesson} installed in $VENV"
+"""
+
+_RUN = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade $ROOT/submission with the hidden checks of
+# {lesson} and write $ROOT/results/results.json. Student code runs in the grader's sandbox.
+set -uo pipefail
+ROOT="${{GRADER_AUTOGRADER_ROOT:-/autograder}}"
+mkdir -p "$ROOT/results"
+export GRADER_COURSE_ROOT="$ROOT/source/course" GRADER_DATA_DIR="$ROOT/data"
+export GRADER_SECRET_PATHS="$ROOT/source${{GRADER_SECRET_PATHS:+:$GRADER_SECRET_PATHS}}"
+cd "$ROOT"
+"$ROOT/venv/bin/grade" gradescope-run {lesson} --root "$ROOT" --visibility {visibility}
+code=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+  # The grader could not even start: say so, with no score (never a zero).
+  printf '{{"output": %s, "visibility": "visible", "tests": [], "extra_data": {{"status": "grader-error", "exit_code": %d}}}}\\n' {fault} "$code" > "$ROOT/results/results.json"
+fi
+exit 0
+"""
