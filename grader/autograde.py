@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from grader import feedback, report, results
+from grader import feedback, interrupts, report, results
 from grader.api import GradeRequest, Settings, grade_batch
 from grader.grading import data_problem
 from grader.lessons import get_lesson
@@ -65,12 +65,17 @@ def run(job: Autograde, out: Console, warn=print) -> int:
     problem = data_problem(get_lesson(job.template.lesson), job.template.data_dir)  # found before any grading
     if problem:
         warn(f"grade: error: {problem}")
-    grade_all = _grader(job, out, problem)
-    graded = grade_all([job.template.of(path) for path in job.submissions]) if job.submissions else []
-    if job.course is not None:
-        from grader.course import autograde_course
+    progress = _Progress()
+    grade_all = _grader(job, out, problem, progress)
+    try:
+        with interrupts.stop_on_signals():
+            graded = grade_all([job.template.of(path) for path in job.submissions]) if job.submissions else []
+            if job.course is not None:
+                from grader.course import autograde_course
 
-        graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions)
+                graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions)
+    except interrupts.Interrupted as stop:
+        return _stopped(job, out, warn, progress, stop)
     show(graded, out, details=job.outputs.details)
     write_outputs(graded, job.outputs)
     failures = [result for result in graded if not result.graded]
@@ -84,21 +89,54 @@ def run(job: Autograde, out: Console, warn=print) -> int:
     return GRADER_ERROR_EXIT
 
 
-def _grader(job: Autograde, out: Console, problem: str | None):
+@dataclass
+class _Progress:
+    """What a batch has been given and what has come back so far (for a stopped batch)."""
+
+    total: int = 0
+    arrived: dict[tuple[int, int], GradingResult] = field(default_factory=dict)  # (call, index) -> result
+
+    def results(self) -> list[GradingResult]:
+        return [self.arrived[key] for key in sorted(self.arrived)]
+
+
+def _stopped(job: Autograde, out: Console, warn, progress: _Progress, stop: interrupts.Interrupted) -> int:
+    """A batch stopped by a signal: the outputs of what was graded, one line, ``128 + signum``."""
+    graded = progress.results()
+    out.print(report.scores_table(graded))
+    write_outputs(graded, job.outputs)
+    written = "; its outputs were written for those" if graded and _any_output(job.outputs) else ""
+    warn(f"grade: {stop} after {len(graded)} of {progress.total} submission(s) were graded{written}")
+    return stop.exit_code
+
+
+def _any_output(outputs: Outputs) -> bool:
+    return any((outputs.json, outputs.feedback_dir, outputs.csv, outputs.gradescope))
+
+
+def _grader(job: Autograde, out: Console, problem: str | None, progress: _Progress):
     """``grade_all(requests, on_result)`` for this job: a batch under a progress bar, or,
-    when the lesson's data set has a problem, a ``grader-error`` for each without grading."""
+    when the lesson's data set has a problem, a ``grader-error`` for each without grading.
+    Each call adds to ``progress``."""
 
     def grade_all(requests: list[GradeRequest], on_result=lambda index, result: None) -> list[GradingResult]:
+        call = progress.total
+        progress.total += len(requests)
+
+        def record(index: int, result: GradingResult) -> None:
+            progress.arrived[(call, index)] = result
+            on_result(index, result)
+
         if problem:
             failed = [GradingResult.grader_error(r.lesson, r.source, f"{problem}; then grade again", r.student) for r in requests]
             for index, result in enumerate(failed):
-                on_result(index, result)
+                record(index, result)
             return failed
-        with report.BatchProgress(out, len(requests)) as progress:
+        with report.BatchProgress(out, len(requests)) as bar:
 
             def arrived(index: int, result: GradingResult) -> None:
-                progress.advance(result)
-                on_result(index, result)
+                bar.advance(result)
+                record(index, result)
 
             return grade_batch(requests, workers=job.workers, scheduler=job.scheduler, on_result=arrived)
 

@@ -15,17 +15,21 @@ submission whose grading kills its worker costs the others nothing.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
+from grader import interrupts
 from grader.api import GradeRequest
 from grader.lessons import get_lesson
 from grader.results import GRADER_ERROR, NOT_THE_STUDENTS, GradingResult
 
 #: How many pools a local batch may start when workers die.
 POOL_ROUNDS = 3
+#: Seconds a stopped worker has to clean up and exit before it is killed.
+STOP_GRACE_S = 5.0
 
 
 def grade_one(request: GradeRequest) -> dict:
@@ -123,11 +127,14 @@ def _grade_on_pool(jobs: list[GradeRequest], workers: int, arrived: Callable[[in
 def _pool_round(pending: dict[int, GradeRequest], workers: int, arrived: Callable[[int, dict], None], grade: Callable[[GradeRequest], dict]) -> tuple[int, str]:
     """Grade ``pending`` (index -> job) on a fresh pool, removing each job that gets a result;
     returns how many did and, if the pool broke (a worker died), why."""
-    from grader.runner.sandbox import adopt, detect
+    from grader.runner.sandbox import detect
 
     graded, broken = 0, ""
-    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=get_context("spawn"), initializer=adopt, initargs=(detect(),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=get_context("spawn"), initializer=_init_worker, initargs=(detect(),))
+    forget = lambda: None  # noqa: E731
+    try:
         futures = {pool.submit(grade, job): index for index, job in pending.items()}
+        forget = interrupts.track_workers(lambda: [process.pid for process in (pool._processes or {}).values() if process.pid is not None])
         for future in as_completed(futures):
             index = futures[future]
             try:
@@ -140,4 +147,33 @@ def _pool_round(pending: dict[int, GradeRequest], workers: int, arrived: Callabl
             del pending[index]
             graded += 1
             arrived(index, data)
+    except BaseException:  # Ctrl-C or SIGTERM (grader.interrupts): stop now, not after the queue
+        _stop_pool(pool)
+        raise
+    finally:
+        forget()
+    pool.shutdown()
     return graded, broken
+
+
+def _init_worker(protections) -> None:
+    from grader.runner.sandbox import adopt
+
+    interrupts.init_worker()
+    adopt(protections)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued, stop the workers (SIGTERM: each cleans up and exits, see
+    :mod:`grader.interrupts`), and kill any still there after :data:`STOP_GRACE_S`."""
+    processes = list((pool._processes or {}).values())  # the executor has no public view of them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import interrupts
 from grader.collector import ResultCollector
 from grader.errors import SuiteError
 from grader.results import GradingResult
@@ -41,6 +42,7 @@ def run_suite(
     collector.quiet = True
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload(), forgetting:
         code = pytest.main(args, plugins=[collector])
+    interrupts.raise_if_stopped()  # pytest ends its session on Ctrl-C and returns: the batch must stop
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.result.tests:
         names = ", ".join(str(target) for target in targets)
         said = "\n".join([*collector.collection_errors, output.getvalue()]).strip()

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,16 @@ def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
         if keep in os.environ:
             env[keep] = os.environ[keep]
     return env
+
+
+#: The submissions of this process with a child running (what :func:`stop_all` stops).
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def stop_all() -> None:
+    """Stop every child of this process and remove its folder (a worker told to stop)."""
+    for submission in list(_LIVE):
+        submission.stop()
 
 
 class Submission:
@@ -126,6 +137,7 @@ class Submission:
         """Start a fresh child without waiting for it (its imports overlap the caller's work):
         forked by this process's zygote where warm starts are on, else started afresh."""
         self.stop()
+        _LIVE.add(self)
         self._cpu_pid = None
         self._stored, self._inherited = set(), set()
         self.import_status = {}
@@ -187,6 +199,7 @@ class Submission:
     def stop(self) -> None:
         """Kill the child and its whole process group (every process of its user), and remove
         its folder."""
+        _LIVE.discard(self)
         process, self._process = self._process, None
         forked_from, self._zygote = self._zygote, None
         if process is not None or forked_from is not None:

@@ -163,6 +163,16 @@ def _readonly_binds() -> list[str]:
     return args
 
 
+def _open_parents(workdir: Path) -> list[str]:
+    """The parents of ``workdir`` made traversable inside bubblewrap (it creates a mount point's
+    missing parents with mode 0700: a ``$TMPDIR`` other than /tmp would shut the child out)."""
+    args: list[str] = []
+    for parent in reversed(Path(workdir).parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
 def _closed_ancestors(path: str) -> list[str]:
     """Ancestors of ``path`` that other users may not traverse (such as a 0700 /root)."""
     closed = []
@@ -236,7 +246,7 @@ def _confined(command: list[str], workdir: Path, limits: Limits, cwd: Path) -> l
     return [
         bwrap, "--die-with-parent", "--new-session",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-        "--tmpfs", "/tmp", *_readonly_binds(),
+        "--tmpfs", "/tmp", *_readonly_binds(), *_open_parents(workdir),
         "--bind", str(workdir), str(workdir),
         "--proc", "/proc", "--dev", "/dev", *gpu,
         "--chdir", str(cwd),

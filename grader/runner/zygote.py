@@ -188,7 +188,8 @@ def release(zygote: Zygote) -> None:
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Stop this process's zygotes and remove their slots (at exit, and when a worker is stopped)."""
     for zygote in list(_ZYGOTES.values()):
         if zygote.owner == os.getpid():
             zygote.close()
