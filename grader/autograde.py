@@ -10,6 +10,8 @@ Gradescope). Its exit code: 0 when every submission was graded, whatever the sco
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from grader.results import GradingResult
 
 #: Some submissions were not graded because the grader failed.
 GRADER_ERROR_EXIT = 3
+#: Every submission was graded, but an output could not be written (each is named).
+OUTPUT_ERROR_EXIT = 1
 #: At most this many lines about entries the intake left out are printed.
 MAX_REFUSED_LINES = 20
 
@@ -37,6 +41,38 @@ class Outputs:
     csv: Path | None = None
     gradescope: Path | None = None
     details: bool = False
+    #: ``gradescope`` is a folder of results.json files (else the one file of one submission).
+    gradescope_folder: bool = True
+
+    def problems(self) -> list[str]:
+        """Why an output could not be written, found before any grading: one line each."""
+        found = []
+        files = [("--json", Path(self.json) if self.json and self.json != "-" else None), ("--csv", self.csv)]
+        if not self.gradescope_folder:
+            files.append(("--gradescope", self.gradescope))
+        for option, path in files:
+            if path is not None:
+                if path.is_dir():
+                    found.append(f"{option} {path}: is a folder; give a file name")
+                else:
+                    found += _unwritable_parent(option, path)
+        folders = [("--feedback", self.feedback_dir), ("--gradescope", self.gradescope if self.gradescope_folder else None)]
+        for option, path in folders:
+            if path is not None:
+                if path.exists() and not path.is_dir():
+                    found.append(f"{option} {path}: is a file; give a folder")
+                elif not path.exists():
+                    found += _unwritable_parent(option, path)
+        return found
+
+
+def _unwritable_parent(option: str, path: Path) -> list[str]:
+    parent = path.parent
+    if not parent.is_dir():
+        return [f"{option} {path}: the folder {parent} does not exist"]
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return [f"{option} {path}: the folder {parent} is not writable"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -77,10 +113,12 @@ def run(job: Autograde, out: Console, warn=print) -> int:
     except interrupts.Interrupted as stop:
         return _stopped(job, out, warn, progress, stop)
     show(graded, out, details=job.outputs.details)
-    write_outputs(graded, job.outputs)
+    unwritten = write_outputs(graded, job.outputs)
+    for line in unwritten:
+        warn(line)
     failures = [result for result in graded if not result.graded]
     if not failures:
-        return 0
+        return OUTPUT_ERROR_EXIT if unwritten else 0
     out.print(report.grader_errors_table(failures))
     warn(
         f"grade: {len(failures)} of {len(graded)} submission(s) were not graded because the grader failed (no score was recorded for them); "
@@ -104,8 +142,10 @@ def _stopped(job: Autograde, out: Console, warn, progress: _Progress, stop: inte
     """A batch stopped by a signal: the outputs of what was graded, one line, ``128 + signum``."""
     graded = progress.results()
     out.print(report.scores_table(graded))
-    write_outputs(graded, job.outputs)
-    written = "; its outputs were written for those" if graded and _any_output(job.outputs) else ""
+    unwritten = write_outputs(graded, job.outputs)
+    for line in unwritten:
+        warn(line)
+    written = "; its outputs were written for those" if graded and _any_output(job.outputs) and not unwritten else ""
     warn(f"grade: {stop} after {len(graded)} of {progress.total} submission(s) were graded{written}")
     return stop.exit_code
 
@@ -150,22 +190,32 @@ def show(graded: list[GradingResult], out: Console, *, details: bool = False) ->
     for line in refused[:MAX_REFUSED_LINES]:
         out.print(Text(line, style="yellow"))
     if len(refused) > MAX_REFUSED_LINES:
-        out.print(f"... and {len(refused) - MAX_REFUSED_LINES} more entries left out (each result's \"refused\" lists them)")
+        out.print(f'... and {len(refused) - MAX_REFUSED_LINES} more entries left out (each result\'s "refused" lists them)')
     if details:
         for result in graded:
             out.print(report.task_breakdown_table(result))
 
 
-def write_outputs(graded: list[GradingResult], outputs: Outputs) -> None:
-    """Write the outputs asked for; Gradescope's and the CSV leave out grader errors."""
-    if outputs.feedback_dir:
-        feedback.write_feedback(graded, outputs.feedback_dir)
-    if outputs.csv:
-        feedback.write_csv(graded, outputs.csv)
+def write_outputs(graded: list[GradingResult], outputs: Outputs) -> list[str]:
+    """Write the outputs asked for, each on its own (one that fails costs the others nothing);
+    Gradescope's and the CSV leave out grader errors. Returns a line for each that failed."""
     scored = [result for result in graded if result.graded]
-    if outputs.gradescope and scored:
-        feedback.write_gradescope(scored, outputs.gradescope)
-    if outputs.json == "-":
-        print(results.dumps(graded))
-    elif outputs.json:
-        Path(outputs.json).write_text(results.dumps(graded) + "\n")
+    json_out, csv_out, gradescope_out, feedback_out = outputs.json, outputs.csv, outputs.gradescope, outputs.feedback_dir
+    sinks: list[tuple[str, Callable[[], object]]] = []
+    if json_out == "-":
+        sinks.append(("--json -", lambda: print(results.dumps(graded))))
+    elif json_out:
+        sinks.append((f"--json {json_out}", lambda: Path(json_out).write_text(results.dumps(graded) + "\n")))
+    if csv_out:
+        sinks.append((f"--csv {csv_out}", lambda: feedback.write_csv(graded, csv_out)))
+    if gradescope_out and scored:
+        sinks.append((f"--gradescope {gradescope_out}", lambda: feedback.write_gradescope(scored, gradescope_out, folder=outputs.gradescope_folder)))
+    if feedback_out:
+        sinks.append((f"--feedback {feedback_out}", lambda: feedback.write_feedback(graded, feedback_out)))
+    failed = []
+    for name, write in sinks:
+        try:
+            write()
+        except OSError as error:
+            failed.append(f"grade: error: could not write {name}: {error.strerror or error}")
+    return failed

@@ -5,6 +5,7 @@ Heavy imports (pytest runs, numpy) live inside the commands so that ``grade --he
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -263,7 +264,7 @@ def status(lesson, student, server, token, course_dir, exchange_root, course_id)
 @click.option("--json", "json_out", metavar="FILE", help="Write the results (a JSON array) to FILE, or - for stdout.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), help="Write an HTML report and the JSON of each submission here.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Write a CSV of the scores (one row per submission).")
-@click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them for several submissions).")
+@click.option("--gradescope", "gradescope_out", type=click.Path(), help="Write Gradescope's results.json (a folder of them for several submissions, or when it ends with /).")
 @click.option("--details/--no-details", default=False, help="Show each submission's per-task scores.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds one call of student code may run (default: the lesson's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core).")
@@ -291,7 +292,14 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     _instructor_only("autograde")
     if not paths and not course_dir:
         raise GradeUsageError("give submission folders, or --course DIR")
-    outputs = batch.Outputs(json_out, feedback_dir and Path(feedback_dir), csv_out and Path(csv_out), gradescope_out and Path(gradescope_out), details)
+    if course_dir and not Path(course_dir).is_dir():
+        raise GradeUsageError(f"--course {course_dir}: no such folder (the nbgrader course folder, holding nbgrader_config.py)")
+    # One submission's Gradescope output is a file unless it names a folder (ends with / or is one).
+    gradescope_folder = bool(course_dir) or len(paths) != 1 or bool(gradescope_out) and (gradescope_out.endswith(os.sep) or Path(gradescope_out).is_dir())
+    outputs = batch.Outputs(json_out, feedback_dir and Path(feedback_dir), csv_out and Path(csv_out), gradescope_out and Path(gradescope_out), details, gradescope_folder)
+    problems = outputs.problems()
+    if problems:
+        raise GradeUsageError("; ".join(problems))
     job = batch.Autograde(
         GradeRequest(lesson.id, "", call_timeout_s=timeout_s, device=device, data_dir=Path(data_dir) if data_dir else None),
         tuple(_existing_submission(path) for path in paths),

@@ -104,14 +104,15 @@ def gradescope_results(result: GradingResult, *, visibility: str = "visible") ->
     }
 
 
-def write_gradescope(results: list[GradingResult], path: Path) -> list[Path]:
-    """One result: ``path`` is the results.json; several: ``path`` is a folder of them.
-    A grader error is no score: no file is written for it."""
+def write_gradescope(results: list[GradingResult], path: Path, *, folder: bool | None = None) -> list[Path]:
+    """``path`` is a folder of ``STUDENT.results.json`` files when ``folder`` (default: for
+    several results), else the one result's results.json. A grader error is no score: no file
+    is written for it."""
     results = [result for result in results if result.graded]
     if not results:
         return []
     path = Path(path)
-    if len(results) == 1:
+    if not (len(results) > 1 if folder is None else folder):
         path.write_text(json.dumps(gradescope_results(results[0]), indent=2) + "\n")
         return [path]
     path.mkdir(parents=True, exist_ok=True)
