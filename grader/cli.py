@@ -21,8 +21,27 @@ class GradeUsageError(click.UsageError):
     """A usage error reported as one line (unknown lesson, missing path, ...)."""
 
 
+#: Commands for instructors: the student distribution (which has no hidden checks) leaves them
+#: out of its help and answers them with one line.
+INSTRUCTOR_COMMANDS = ("autograde", "validate", "release", "report", "serve", "service", "gradescope-run")
+
+
 class OneLineErrors(click.Group):
-    """A click group that reports usage errors as one line on stderr, with exit code 2."""
+    """A click group that reports usage errors as one line on stderr, with exit code 2, and
+    that, in the student distribution, leaves out the instructors' commands."""
+
+    def list_commands(self, ctx):
+        from grader.paths import has_hidden_suites
+
+        names = super().list_commands(ctx)
+        return names if has_hidden_suites() else [name for name in names if name not in INSTRUCTOR_COMMANDS]
+
+    def get_command(self, ctx, cmd_name):
+        from grader.paths import has_hidden_suites
+
+        if cmd_name in INSTRUCTOR_COMMANDS and not has_hidden_suites():
+            raise GradeUsageError(f"'grade {cmd_name}' is for instructors; the student distribution has no hidden checks")
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]  # always standalone, exits itself
         try:

@@ -299,20 +299,42 @@ def build_student_distribution(dest: Path) -> Path:
     for manifest in sorted((course_root() / "datasets").glob("*.json")):
         shutil.copy2(manifest, manifests / manifest.name)
     (project / "pyproject.toml").write_text(student_pyproject(main))
-    (project / "README.md").write_text(_STUDENT_README)
+    (project / "README.md").write_text(student_readme(main))
     archive = shutil.make_archive(str(dest / f"nn-grader-student-{__version__}"), "zip", project.parent, project.name)
     return Path(archive)
+
+
+def student_readme(main: dict | None = None) -> str:
+    """The student distribution's README: install, the student's commands, and the frameworks
+    of the model lessons with the pins of the main ``pyproject.toml``'s instructor extra."""
+    main = main_pyproject() if main is None else main
+    extra = main["project"].get("optional-dependencies", {}).get("instructor", [])
+    torch = next((req for req in extra if req.startswith("torch")), "torch")
+    keras = next((req for req in extra if req.startswith("tensorflow")), "tensorflow")
+    return _STUDENT_README.format(torch=torch, keras=keras)
 
 
 _STUDENT_README = """\
 # The course's `grade` command
 
-    pip install nn-grader-student-*.zip
+    pip install nn-grader-student-*.zip   # or the wheel your course's grading service serves
     grade list                     # lessons, tasks and points
     grade start activations        # copy the stubs into ./activations
     grade check activations        # run the public checks on ./activations
     grade data fetch fashion_mnist # the data set of a model lesson (or: grade data import)
 
+Submitting, to the course's grading service (its front page shows the address):
+
+    grade login https://grader.example.edu       # asks for the token your instructor gave you
+    grade submit activations --server https://grader.example.edu
+    grade status --server https://grader.example.edu
+
+or, on the course's JupyterHub (nbgrader's exchange), after the instructor has released the
+lesson: `grade submit activations --student ID` and `grade status --student ID`.
+
 The model lessons (fashion_mnist, imdb) need PyTorch or TensorFlow/Keras, which you install
-yourself (pip install torch, or pip install tensorflow).
+yourself, at the course's versions:
+
+    pip install "{torch}" --index-url https://download.pytorch.org/whl/cpu
+    pip install "{keras}"
 """

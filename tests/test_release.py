@@ -18,6 +18,7 @@ except ModuleNotFoundError:  # Python 3.10
 from conftest import REPO
 
 from grader import __version__
+from grader.cli import INSTRUCTOR_COMMANDS
 from grader.distribution import SCRIPT_MODULES, build_student_distribution, student_modules, student_pyproject
 from grader.lessons import LESSONS
 from grader.paths import assignment_dir, reference_dir
@@ -220,3 +221,35 @@ def test_student_pyproject_builds_a_wheel_with_the_modules_and_the_course(distri
     assert "grader/_course/assignments/activations/activations.py" in names and "grader/_course/datasets/imdb.json" in names
     metadata = next(zipfile.ZipFile(wheel).read(name).decode() for name in names if name.endswith(".dist-info/METADATA"))
     assert "Requires-Dist: pytest<10,>=8" in metadata or "Requires-Dist: pytest>=8,<10" in metadata
+
+
+def test_the_student_distribution_installed_in_a_fresh_venv_runs_each_of_its_commands(tmp_path):
+    archive = build_student_distribution(tmp_path / "dist")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    installed = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(archive)], capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    env = {key: value for key, value in os.environ.items() if key not in ("GRADER_COURSE_ROOT", "PYTHONPATH", "VIRTUAL_ENV")}
+    env["COLUMNS"] = "200"
+
+    def grade(*args):
+        done = subprocess.run([str(venv / "bin" / "grade"), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in done.stdout + done.stderr, f"grade {' '.join(args)}:\n{done.stderr[-2000:]}"
+        return done
+
+    listed = grade("--help")
+    assert listed.returncode == 0
+    for command in ("list", "start", "check", "submit", "status", "login", "data"):
+        assert f"  {command} " in listed.stdout, command
+    for command in INSTRUCTOR_COMMANDS:
+        assert f"  {command} " not in listed.stdout, command
+        refused = grade(command, "activations")
+        assert refused.returncode == 2 and refused.stderr.strip() == f"grade: error: 'grade {command}' is for instructors; the student distribution has no hidden checks"
+    assert grade("list").returncode == 0
+    assert grade("start", "activations").returncode == 0 and (tmp_path / "activations" / "activations.py").is_file()
+    assert grade("check", "activations").returncode == 1
+    assert grade("data", "list").returncode == 0
+    for command in ("submit", "status", "login"):
+        assert grade(command, "--help").returncode == 0
+    readme = zipfile.ZipFile(archive).read("nn-grader-student/README.md").decode()
+    assert "grade submit" in readme and "grade status" in readme and '"torch==2.13.0"' in readme
