@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from grader import outcomes
+from grader import fixtures, outcomes
 from grader.api import GradeRequest
 from grader.intake import SubmissionFiles
 from grader.lessons import Lesson, get_lesson
@@ -81,6 +81,9 @@ class ResultCollector:
     def pytest_configure(self, config):
         if self.quiet:
             config.option.tbstyle = "no"
+        config.stash[fixtures.COLLECTOR] = self
+        if not config.pluginmanager.is_registered(fixtures):
+            config.pluginmanager.register(fixtures, "grader-fixtures")
 
     # -- collection: tasks and points ------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -117,24 +120,17 @@ class ResultCollector:
             self._child = open_child(self._lesson, self.request, source)
         return self._child
 
-    # -- fixtures --------------------------------------------------------------------------
-    @pytest.fixture(scope="session")
+    # -- what the fixtures give (grader.fixtures, which finds this collector in the stash) --
+    @property
     def lesson(self) -> Lesson:
         """The lesson being graded."""
         return self._lesson
 
-    @pytest.fixture(scope="session")
-    def grade_request(self) -> GradeRequest:
-        """How this grading was asked for (device and data directory of a model lesson)."""
-        return self.request
-
-    @pytest.fixture(scope="session")
-    def submission(self):
-        """The isolated child of the submission (for hidden suites that drive it directly)."""
+    def submission_child(self):
+        """The isolated child of the submission (started on first use)."""
         return self._open_child()
 
-    @pytest.fixture(scope="session")
-    def student(self):
+    def student_module(self):
         """The student's module: in an isolated child process behind a proxy when grading,
         imported here (from ``--submission`` or the test's folder) for public checks."""
         if not self.isolate:
@@ -143,8 +139,7 @@ class ResultCollector:
 
         return ModuleProxy(self._open_child(), self._lesson.module)
 
-    @pytest.fixture(scope="session")
-    def reference(self):
+    def reference_module(self):
         """The reference solution of the lesson, imported in the grader's process."""
         from grader.paths import load_reference
 
