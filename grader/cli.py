@@ -155,8 +155,15 @@ def check(lesson, path, show_all, data_dir):
     """
     from grader import api, report
 
-    result = api.check(lesson.id, _student_folder(lesson, path), data_dir=data_dir)
-    ok = report.print_check(report.console(), lesson, result, show_all=show_all)
+    folder = _student_folder(lesson, path)
+    missing = [module for module in lesson.modules if not (folder / f"{module}.py").is_file()]
+    if missing:
+        names = ", ".join(f"{module}.py" for module in missing)
+        raise GradeUsageError(f"{folder}/ has no {names}: run the check in your lesson folder (grade check {lesson.id} FOLDER), or `grade start {lesson.id}` for the stubs")
+    out = report.console()
+    with out.status(f"running the public checks of {lesson.id} on {folder}/ ..."):
+        result = api.check(lesson.id, folder, data_dir=data_dir)
+    ok = report.print_check(out, lesson, result, show_all=show_all)
     sys.exit(0 if ok else 1)
 
 

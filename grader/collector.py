@@ -19,6 +19,7 @@ import pytest
 
 from grader import fixtures, outcomes
 from grader.api import GradeRequest
+from grader.errors import StudentTimeout
 from grader.intake import SubmissionFiles
 from grader.lessons import Lesson, get_lesson
 from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
@@ -46,6 +47,10 @@ def title_of(item: pytest.Item) -> str:
         except (KeyError, IndexError, ValueError):
             return doc[0].strip()
     return item.name
+
+
+#: Seconds the public checks give the import of the student's file (in the student's process).
+IMPORT_TIMEOUT_S = 10.0
 
 
 class ResultCollector:
@@ -134,7 +139,12 @@ class ResultCollector:
         """The student's module: in an isolated child process behind a proxy when grading,
         imported here (from ``--submission`` or the test's folder) for public checks."""
         if not self.isolate:
-            return import_in_process(self._lesson, self.folder)
+            try:
+                with alarm(IMPORT_TIMEOUT_S):  # a hang at import stops every check: say so once, soon
+                    return import_in_process(self._lesson, self.folder)
+            except StudentTimeout:
+                said = f"importing {self._lesson.filename} did not finish in {IMPORT_TIMEOUT_S:g} s: an endless loop or a long computation at the top level of the file"
+                raise StudentTimeout(said) from None
         from grader.runner.proxy import ModuleProxy
 
         return ModuleProxy(self._open_child(), self._lesson.module)

@@ -46,11 +46,37 @@ def check_table(result: GradingResult, *, only_problems: bool = False, kind: str
     table.add_column("check", ratio=2)
     table.add_column("status", no_wrap=True)
     table.add_column("message", ratio=3, overflow="fold")
+    todo = not_implemented_tasks(result)
+    for task, count in todo.items():
+        table.add_row(task, Text(f"all {count}" if count > 1 else "its check"), status_text("error"), Text("not implemented yet"))
     for test in result.tests:
-        if only_problems and test.status == "passed":
+        if (only_problems and test.status == "passed") or test.task in todo:
             continue
         table.add_row(test.task, Text(test.name), status_text(test.status), Text(test.message))
     return table
+
+
+def not_implemented_tasks(result: GradingResult) -> dict[str, int]:
+    """``{task: checks}`` of the tasks whose every check stopped at the stub's
+    NotImplementedError: one row each in ``grade check``, not one per check."""
+    by_task: dict[str, list] = {}
+    for test in result.tests:
+        by_task.setdefault(test.task, []).append(test)
+    return {
+        task: len(tests)
+        for task, tests in by_task.items()
+        if all(test.status == "error" and "is not implemented yet" in test.message for test in tests)
+    }
+
+
+def blocking_problem(result: GradingResult) -> str | None:
+    """The one message of a problem that stopped every check (a syntax error, an import that
+    fails, a hang at import), or None: no check passed and all said the same."""
+    messages = {test.message for test in result.tests}
+    if len(result.tests) > 1 and len(messages) == 1 and all(test.status in ("error", "timeout") for test in result.tests):
+        (message,) = messages
+        return None if "is not implemented yet" in message else message
+    return None
 
 
 def scores_table(results: list[GradingResult]) -> Table:
@@ -130,6 +156,11 @@ def print_check(out: Console, lesson: Lesson, result: GradingResult, *, show_all
     """``grade check``'s screen: the checks that do not pass (all with ``show_all``, and a model
     lesson's smoke run always), then a closing line when all pass; whether all pass."""
     ok = result.counts()["passed"] == len(result.tests)
+    blocking = blocking_problem(result)
+    if blocking and not show_all:
+        out.print(Text(f"{result.lesson}: none of the {len(result.tests)} public checks could run: {blocking}", style="red"))
+        out.print("Fix this first (every check imports your file), then run grade check again.")
+        return False
     if show_all or not ok or lesson.is_model:
         out.print(check_table(result, only_problems=not (show_all or lesson.is_model)))
     if ok:

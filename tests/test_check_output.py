@@ -1,0 +1,63 @@
+"""What ``grade check`` prints, as a student sees it: a problem that stops every check is said
+once, untouched stubs get one line per task, a missing file is one line."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.lessons import get_lesson
+
+LESSON = "activations"
+
+
+@pytest.fixture
+def started(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "100")
+    assert CliRunner().invoke(main, ["start", LESSON]).exit_code == 0
+    return tmp_path / LESSON
+
+
+def check(*args: str):
+    return CliRunner().invoke(main, ["check", LESSON, *args])
+
+
+def test_untouched_stubs_get_one_line_per_task(started):
+    run = check(str(started))
+    tasks = get_lesson(LESSON).tasks
+    assert run.exit_code == 1
+    rows = [line for line in run.output.splitlines() if "not implemented yet" in line]
+    assert len(rows) == len(tasks), run.output
+    assert len(run.output.splitlines()) <= len(tasks) + 8, run.output
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (lambda source: source + "\ndef (\n", "activations.py, line"),
+        (lambda source: "import no_such_module_here\n" + source, "No module named 'no_such_module_here'"),
+        (lambda source: "import time\nwhile True:\n    time.sleep(0.1)\n" + source, "importing activations.py did not finish in 10 s"),
+    ],
+    ids=["syntax error", "import error", "hang at import"],
+)
+def test_a_problem_that_stops_every_check_is_said_once(started, damage, says):
+    path = started / "activations.py"
+    path.write_text(damage(path.read_text()))
+    began = time.monotonic()
+    run = check(str(started))
+    said = " ".join(run.output.split())  # as read, whatever the terminal's width
+    assert run.exit_code == 1
+    assert said.count(says) == 1 and "none of the 79 public checks could run" in said, run.output
+    assert len(run.output.splitlines()) <= 6, run.output
+    assert time.monotonic() - began < 40
+
+
+def test_a_folder_without_the_lesson_file_is_one_line_and_exit_2(started, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    run = check(str(tmp_path / "elsewhere"))
+    assert run.exit_code == 2
+    assert run.output.strip().startswith("grade: error: ") and "has no activations.py" in run.output and run.output.count("\n") == 1
