@@ -56,3 +56,13 @@ def test_grading_needs_no_torch_or_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_validate_skips_a_model_lesson_without_its_data_saying_so_unless_named(tmp_path, monkeypatch):
+    from grader import validation
+    from grader.lessons import LESSONS
+
+    monkeypatch.setattr(validation, "LESSONS", {"imdb": LESSONS["imdb"]})
+    said: list[str] = []
+    assert validation.validate_course(progress=said.append, data_dir=tmp_path) == []
+    assert len(said) == 1 and said[0].startswith("imdb: skipped: ") and "grade data fetch imdb" in said[0], said
