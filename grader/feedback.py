@@ -44,12 +44,26 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "submission"
 
 
+def result_names(results: list[GradingResult]) -> list[str]:
+    """A distinct file name for each result: the student (or the submission), and where one
+    student has several submissions (``--all-submissions``), the submission's own name too."""
+    base = [safe_name(result.student or result.submission) for result in results]
+    names = [name if base.count(name) == 1 else f"{name}-{safe_name(Path(result.submission).name)}" for name, result in zip(base, results)]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return unique
+
+
 def write_feedback(results: list[GradingResult], folder: Path) -> list[Path]:
-    """``{folder}/{student or submission}/{lesson}/feedback.html`` and ``result.json`` each,
-    and ``training_curves.png`` for a model whose ``train`` kept a history."""
+    """``{folder}/{student or submission}/{lesson}/feedback.html`` and ``result.json`` each
+    (names from :func:`result_names`), and ``training_curves.png`` for a model whose ``train``
+    kept a history."""
     written = []
-    for result in results:
-        target = Path(folder) / safe_name(result.student or result.submission) / result.lesson
+    for name, result in zip(result_names(results), results):
+        target = Path(folder) / name / result.lesson
         target.mkdir(parents=True, exist_ok=True)
         curves = None
         if result.details.get("history"):
@@ -117,8 +131,8 @@ def write_gradescope(results: list[GradingResult], path: Path, *, folder: bool |
         return [path]
     path.mkdir(parents=True, exist_ok=True)
     written = []
-    for result in results:
-        target = path / f"{safe_name(result.student or result.submission)}.results.json"
+    for name, result in zip(result_names(results), results):
+        target = path / f"{name}.results.json"
         target.write_text(json.dumps(gradescope_results(result), indent=2) + "\n")
         written.append(target)
     return written

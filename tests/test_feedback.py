@@ -74,3 +74,13 @@ def test_a_grader_error_is_no_score_in_any_sink_and_students_read_a_plain_messag
     assert "not graded yet" in page and "not your fault" in page
     assert "KeyError" not in page and "KeyError" not in json.dumps(saved), "the grader's internals are for the instructor"
     assert saved["status"] == "grader-error" and saved["score"] is None
+
+
+def test_one_students_two_submissions_get_distinct_feedback_and_gradescope_files(tmp_path):
+    first, second = sample("alice"), sample("alice")
+    first.submission, second.submission = "/exchange/alice+tensors+2026-12-01 10:00:00", "/exchange/alice+tensors+2026-12-02 09:00:00"
+    folders = write_feedback([first, second, sample("bob")], tmp_path / "feedback")
+    assert len({folder for folder in folders}) == 3 and all(folder.is_dir() for folder in folders)
+    files = write_gradescope([first, second], tmp_path / "gs", folder=True)
+    assert len(set(files)) == 2 and all(path.is_file() for path in files)
+    assert "2026-12-02" in files[1].name and "bob" in str(folders[2])
