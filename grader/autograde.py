@@ -109,7 +109,7 @@ def run(job: Autograde, out: Console, warn=print) -> int:
             if job.course is not None:
                 from grader.course import autograde_course
 
-                graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions)
+                graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions, note=warn)
     except interrupts.Interrupted as stop:
         return _stopped(job, out, warn, progress, stop)
     show(graded, out, details=job.outputs.details)

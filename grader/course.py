@@ -25,6 +25,7 @@ def autograde_course(
     grade_all: Callable[[list[GradeRequest], Callable[[int, GradingResult], None]], list[GradingResult]] | None = None,
     progress: Callable[[str], None] = lambda line: None,
     all_submissions: bool = False,
+    note: Callable[[str], None] = lambda line: None,
 ) -> list[GradingResult]:
     """Grade every collected submission of the course at ``settings.course_dir`` with the
     options of ``template`` (its lesson, limits, device, data directory) and record each in
@@ -33,7 +34,11 @@ def autograde_course(
 
     ``grade_all(requests, on_result)`` grades the requests (default: :func:`grader.api.grade_batch`).
     With ``all_submissions``, every submission in the exchange is graded (for the results and
-    feedback); the gradebook gets each student's latest.
+    feedback). Whichever runs, the gradebook gets the one rule of every path: each student's
+    latest collected submission (the one in ``submitted/``, by its timestamp), never one
+    submitted since the last ``nbgrader collect``. ``note(line)`` says where nbgrader's own
+    ``autograded/`` copy is of another submission (``nbgrader generate_feedback`` would show
+    that one's code under this score).
     """
     from grader.api import grade_batch
 
@@ -41,8 +46,9 @@ def autograde_course(
     grade_all = grade_all or (lambda requests, on_result: grade_batch(requests, on_result=on_result))
     url = database_url(settings.course_dir, db_url or settings.db_url)
     course_id = settings.course_id or "default_course"  # nbgrader's own default
-    submissions = exchange_submissions(settings, lesson) if all_submissions else collected_submissions(settings, lesson)
-    latest = {submission.student: submission for submission in submissions}
+    collected = collected_submissions(settings, lesson)
+    counted = {submission.student: submission.timestamp for submission in collected}
+    submissions = exchange_submissions(settings, lesson) if all_submissions else collected
 
     def record(index: int, result: GradingResult) -> None:
         submission = submissions[index]
@@ -50,8 +56,21 @@ def autograde_course(
         if not result.graded:  # the grader's failure is no score: the next run grades it
             progress(f"{submission.student}: grader-error: {result.message}")
             return
-        if latest[submission.student] is submission:
+        if submission.student in counted and submission.timestamp == counted[submission.student]:
             write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
+            _note_stale_autograded(settings, lesson.id, submission, note)
         progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")
 
     return grade_all([template.of(submission.folder, submission.student) for submission in submissions], record)
+
+
+def _note_stale_autograded(settings: Settings, lesson_id: str, submission, note: Callable[[str], None]) -> None:
+    from grader.intake import read_small_file
+
+    folder = settings.course_dir / "autograded" / submission.student / lesson_id
+    stamp = read_small_file(folder, "timestamp.txt", max_bytes=256) if folder.is_dir() else None
+    if stamp is not None and stamp.decode("utf-8", "replace").strip() != (submission.timestamp or ""):
+        note(
+            f"grade: note: autograded/{submission.student}/{lesson_id}/ holds an older submission than the one graded ({submission.timestamp}): "
+            f"run `nbgrader autograde {lesson_id} --force` before `nbgrader generate_feedback`, or use --feedback"
+        )

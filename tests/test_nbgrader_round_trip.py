@@ -91,3 +91,19 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
     assert exported_scores(course, "again.csv") == by_grade
     everyone = json.loads((tmp_path / "all.json").read_text())
     assert sorted(r["student"] for r in everyone) == ["alice", "bob", "carol"]
+
+    # carol fixes her work after the collect: until it is collected, every path keeps the
+    # collected submission's score; once collected, grade's --course counts it and says that
+    # nbgrader's autograded/ copy (what generate_feedback shows) is of the older one
+    fixed = make_submission(tmp_path, LESSON.id, name="carol-fixed")
+    run("grade", "submit", LESSON.id, str(fixed), "--student", "carol", "--course-dir", str(course), cwd=course)
+    run("grade", "autograde", LESSON.id, "--course", str(course), "--all-submissions", "--json", str(tmp_path / "all2.json"), cwd=course)
+    assert exported_scores(course, "before-collect.csv") == by_grade
+    assert sorted(r["score"] for r in json.loads((tmp_path / "all2.json").read_text()) if r["student"] == "carol") == [by_grade["carol"], full]
+    run("nbgrader", "collect", LESSON.id, "--update", cwd=course)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([str(BIN / "grade"), "autograde", LESSON.id, "--course", str(course)], cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert exported_scores(course, "after-collect.csv") == {**by_grade, "carol": full}
+    said = " ".join(done.stderr.split())
+    assert f"autograded/carol/{LESSON.id}/ holds an older submission" in said and f"nbgrader autograde {LESSON.id} --force" in said, done.stderr
