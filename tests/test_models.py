@@ -164,15 +164,16 @@ def _summary(result) -> str:
     )
 
 
-@pytest.mark.parametrize(
-    "lesson_id, source_file",
-    [
-        pytest.param("fashion_mnist", "model.py", marks=needs_fashion, id="fashion_mnist-torch"),
-        pytest.param("fashion_mnist", "model_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
-        pytest.param("imdb", "model.py", marks=needs_imdb, id="imdb-torch"),
-        pytest.param("imdb", "model_keras.py", marks=needs_imdb, id="imdb-keras"),
-    ],
-)
+#: Each model lesson's reference in each framework.
+REFERENCES = [
+    pytest.param("fashion_mnist", "model.py", marks=needs_fashion, id="fashion_mnist-torch"),
+    pytest.param("fashion_mnist", "model_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
+    pytest.param("imdb", "model.py", marks=needs_imdb, id="imdb-torch"),
+    pytest.param("imdb", "model_keras.py", marks=needs_imdb, id="imdb-keras"),
+]
+
+
+@pytest.mark.parametrize("lesson_id, source_file", REFERENCES)
 def test_reference_earns_full_marks_on_cpu(lesson_id, source_file, data_dir, tmp_path):
     _reference_earns_full_marks(lesson_id, source_file, "cpu", data_dir, tmp_path)
 
@@ -186,15 +187,7 @@ def _cuda_available() -> bool:
 
 
 @pytest.mark.skipif(not _cuda_available(), reason="needs an NVIDIA GPU that PyTorch sees (torch.cuda.is_available() is False here); benchmarks/bench_cuda.py runs it on one")
-@pytest.mark.parametrize(
-    "lesson_id, source_file",
-    [
-        pytest.param("fashion_mnist", "model.py", marks=needs_fashion, id="fashion_mnist-torch"),
-        pytest.param("fashion_mnist", "model_keras.py", marks=needs_fashion, id="fashion_mnist-keras"),
-        pytest.param("imdb", "model.py", marks=needs_imdb, id="imdb-torch"),
-        pytest.param("imdb", "model_keras.py", marks=needs_imdb, id="imdb-keras"),
-    ],
-)
+@pytest.mark.parametrize("lesson_id, source_file", REFERENCES)
 def test_reference_earns_full_marks_on_cuda(lesson_id, source_file, data_dir, tmp_path):
     if "keras" in source_file:
         import tensorflow as tf
