@@ -103,15 +103,15 @@ def run(job: Autograde, out: Console, warn=print) -> int:
         warn(f"grade: error: {problem}")
     progress = _Progress()
     grade_all = _grader(job, out, problem, progress)
-    try:
-        with interrupts.stop_on_signals():
+    with interrupts.stop_on_signals():  # a second signal while the outputs are written still exits quietly
+        try:
             graded = grade_all([job.template.of(path) for path in job.submissions]) if job.submissions else []
             if job.course is not None:
                 from grader.course import autograde_course
 
                 graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions, note=warn)
-    except interrupts.Interrupted as stop:
-        return _stopped(job, out, warn, progress, stop)
+        except interrupts.Interrupted as stop:
+            return _stopped(job, out, warn, progress, stop)
     show(graded, out, details=job.outputs.details)
     unwritten = write_outputs(graded, job.outputs)
     for line in unwritten:

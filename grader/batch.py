@@ -140,6 +140,7 @@ def _pool_round(pending: dict[int, GradeRequest], workers: int, arrived: Callabl
             try:
                 data = future.result()
             except BrokenProcessPool as error:
+                interrupts.raise_if_stopped()  # workers ended by the group's signal: a stop, not a crash
                 broken = str(error) or type(error).__name__
                 continue
             except Exception as error:  # noqa: BLE001 - the result could not come back

@@ -40,6 +40,8 @@ class OneLineErrors(click.Group):
         from grader.paths import has_hidden_suites
 
         if cmd_name in INSTRUCTOR_COMMANDS and not has_hidden_suites():
+            if ctx.resilient_parsing:  # shell completion: no such command, quietly
+                return None
             raise GradeUsageError(f"'grade {cmd_name}' is for instructors; the student distribution has no hidden checks")
         return super().get_command(ctx, cmd_name)
 
@@ -335,6 +337,10 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
         code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
     except LookupError as error:
         raise GradeUsageError(str(error)) from None
+    if code > 128:  # stopped by a signal, its outputs written
+        from grader.interrupts import exit_stopped
+
+        exit_stopped(code)
     sys.exit(code)
 
 

@@ -48,7 +48,12 @@ def autograde_course(
     course_id = settings.course_id or "default_course"  # nbgrader's own default
     collected = collected_submissions(settings, lesson)
     counted = {submission.student: submission.timestamp for submission in collected}
-    submissions = exchange_submissions(settings, lesson) if all_submissions else collected
+    submissions = collected
+    if all_submissions:  # every exchange submission, and each collected one the exchange no longer holds
+        everything = exchange_submissions(settings, lesson)
+        held = {(submission.student, submission.timestamp) for submission in everything}
+        submissions = everything + [c for c in collected if c.timestamp is None or (c.student, c.timestamp) not in held]
+    written: set[str] = set()
 
     def record(index: int, result: GradingResult) -> None:
         submission = submissions[index]
@@ -56,7 +61,11 @@ def autograde_course(
         if not result.graded:  # the grader's failure is no score: the next run grades it
             progress(f"{submission.student}: grader-error: {result.message}")
             return
-        if submission.student in counted and submission.timestamp == counted[submission.student]:
+        # the collected one (its timestamp; without one, the collected folder itself), once
+        stamp = counted.get(submission.student)
+        is_counted = submission in collected if stamp is None else submission.timestamp == stamp
+        if submission.student in counted and is_counted and submission.student not in written:
+            written.add(submission.student)
             write_grades(url, course_id, lesson, submission.student, submission.timestamp, result)
             _note_stale_autograded(settings, lesson.id, submission, note)
         progress(f"{submission.student}: {result.score:g} / {result.max_score:g}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -41,6 +42,9 @@ VISIBILITIES = GRADESCOPE_VISIBILITY
 #: The frameworks a model lesson's autograder can install: ``{FRAMEWORK: requirement prefix}``
 #: of the instructor extra in ``pyproject.toml`` (the pins come from there).
 FRAMEWORK_REQUIREMENTS = {"torch": "torch", "keras": "tensorflow-cpu"}
+#: What a lesson's hidden suite imports in the grader's process beyond the base dependencies
+#: (``tests/test_gradescope.py`` compares this with the suites' imports).
+LESSON_REQUIREMENTS = {"optimizers": ("scikit-learn",)}
 #: PyTorch's own index of CPU builds (PyPI's Linux wheel of torch is the multi-GB CUDA build).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: What the result says to a student when the grader, not the submission, failed.
@@ -86,22 +90,26 @@ def run_autograder(lesson_id: str, root: Path, visibility: str = "visible") -> G
 def framework_requirements(frameworks: tuple[str, ...]) -> list[str]:
     """The pinned requirements of ``frameworks`` (keys of :data:`FRAMEWORK_REQUIREMENTS`), as
     the instructor extra of ``pyproject.toml`` pins them."""
+    unknown = [framework for framework in frameworks if framework not in FRAMEWORK_REQUIREMENTS]
+    if unknown:
+        raise ReleaseError(f"unknown framework {unknown[0]!r} (one of {', '.join(FRAMEWORK_REQUIREMENTS)})")
+    return [pinned_requirement(FRAMEWORK_REQUIREMENTS[framework]) for framework in frameworks]
+
+
+def pinned_requirement(name: str) -> str:
+    """The requirement of package ``name`` in the instructor extra of ``pyproject.toml``."""
     extra = main_pyproject()["project"]["optional-dependencies"]["instructor"]
-    pinned = []
-    for framework in frameworks:
-        if framework not in FRAMEWORK_REQUIREMENTS:
-            raise ReleaseError(f"unknown framework {framework!r} (one of {', '.join(FRAMEWORK_REQUIREMENTS)})")
-        prefix = FRAMEWORK_REQUIREMENTS[framework]
-        match = [req for req in extra if req.split("=")[0].split("<")[0].split(">")[0].strip() == prefix]
-        if not match:
-            raise ReleaseError(f"pyproject.toml's instructor extra does not pin {prefix}")
-        pinned.append(match[0])
-    return pinned
+    match = [req for req in extra if re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0] == name]
+    if not match:
+        raise ReleaseError(f"pyproject.toml's instructor extra does not pin {name}")
+    return match[0]
 
 
 def setup_script(lesson: Lesson, frameworks: tuple[str, ...]) -> str:
     """``setup.sh``: a virtual environment with the grader and what ``lesson`` needs."""
     installs = ['"$VENV/bin/python" -m pip install --quiet "$SOURCE"/wheels/*.whl']
+    for name in LESSON_REQUIREMENTS.get(lesson.id, ()):
+        installs.append(f'"$VENV/bin/python" -m pip install --quiet "{pinned_requirement(name)}"')
     if lesson.model is not None:
         for requirement in framework_requirements(frameworks):
             index = f" --extra-index-url {TORCH_CPU_INDEX}" if requirement.startswith("torch") else ""
@@ -171,8 +179,10 @@ def build_lesson_wheel(lesson: Lesson, scratch: Path) -> Path:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise ReleaseError(f"pip could not build the grader's wheel: {done.stderr.strip()[-500:]}")
-    (wheel,) = (scratch / "wheel").glob("*.whl")
-    return wheel
+    wheels = list((scratch / "wheel").glob("*.whl"))
+    if len(wheels) != 1 or not wheels[0].name.startswith(f"nn_grader-{__version__}-"):
+        raise ReleaseError(f"pip built {[w.name for w in wheels]}, not the grader's wheel nn_grader-{__version__} (setuptools 64 or later is needed)")
+    return wheels[0]
 
 
 def _add(zipped: zipfile.ZipFile, name: str, content: str, *, executable: bool = False) -> None:

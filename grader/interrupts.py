@@ -66,6 +66,20 @@ def stop_on_signals() -> Iterator[None]:
         _STOPPED.clear()
 
 
+def exit_stopped(code: int) -> None:
+    """End a stopped batch's process with ``code`` once its outputs are written: its warm
+    sandboxes are closed here, and the interpreter's own exit, which could wait on a pool
+    thread whose worker died mid-answer, is skipped."""
+    import sys
+
+    from grader.runner import zygote
+
+    zygote.close_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def raise_if_stopped() -> None:
     """Raise :class:`Interrupted` again if a signal stopped this process's batch."""
     if _STOPPED:
@@ -86,9 +100,11 @@ def _stop_worker(signum, frame) -> None:
     from grader.runner import proxy, zygote
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the group's and the main process's both come
-    proxy.stop_all()
-    zygote.close_all()
-    os._exit(0)
+    try:
+        proxy.stop_all()
+        zygote.close_all()
+    finally:
+        os._exit(0)
 
 
 def init_worker() -> None:

@@ -180,3 +180,34 @@ def test_a_model_lessons_setup_installs_its_pinned_frameworks_and_data(tmp_path)
         names = zipped.namelist()
     assert '"torch==2.13.0" --extra-index-url https://download.pytorch.org/whl/cpu' in setup and "tensorflow" not in setup
     assert 'grade" data fetch fashion_mnist' in setup and "course/datasets/fashion_mnist.json" in names
+
+
+def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
+    import ast
+    import sys
+
+    from grader.gradescope import LESSON_REQUIREMENTS
+    from grader.lessons import LESSONS
+    from grader.paths import hidden_dir
+
+    base = {"numpy", "scipy", "pytest", "grader", "click", "rich", "nbformat"}
+    for lesson in LESSONS.values():
+        if lesson.is_model:
+            continue  # the student's framework runs in the child, installed by --framework
+        imported = set()
+        for path in hidden_dir(lesson.id).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+        third_party = imported - base - set(sys.stdlib_module_names)
+        installed = {"sklearn" if name == "scikit-learn" else name for name in LESSON_REQUIREMENTS.get(lesson.id, ())}
+        assert third_party <= installed, f"{lesson.id}: setup.sh does not install {sorted(third_party - installed)}"
+
+
+def test_the_optimizers_setup_installs_scikit_learn(tmp_path):
+    run = CliRunner().invoke(main, ["release", "--gradescope", "optimizers", "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    with zipfile.ZipFile(tmp_path / "autograder-optimizers.zip") as zipped:
+        assert 'pip install --quiet "scikit-learn>=1.3"' in zipped.read("setup.sh").decode()
