@@ -1,9 +1,9 @@
 """Benchmark: batch grading throughput, `grade autograde` against `nbgrader autograde`.
 
-Makes N synthetic submissions per numpy lesson (the reference, the stubs and mutants from
-tests/mutants.py), grades them all with `grade autograde` (a worker per core) and with
-`nbgrader autograde` (the lessons' generated notebooks, a real kernel per notebook) on the
-same submissions, and prints submissions per minute for each and their ratio; then the median
+Makes N synthetic submissions per numpy lesson (the reference, the stubs and the mutants of
+reference/<lesson>/mutants.toml), grades them all with `grade autograde` (a worker per core)
+and with `nbgrader autograde` (the lessons' generated notebooks, a real kernel per notebook) on
+the same submissions, and prints submissions per minute for each and their ratio; then the median
 and 95th-percentile latency of `grade check` for one student.
 
 Usage: python benchmarks/bench_batch.py [--per-lesson N] [--checks K] [--lessons a,b]
@@ -25,14 +25,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(REPO / "tests"))
 
-from mutants import MUTANTS  # noqa: E402
-
-from grader.lessons import get_lesson  # noqa: E402
-from grader.paths import assignment_dir, reference_dir, reference_file  # noqa: E402
+from grader.authoring.mutants import course_mutants  # noqa: E402
+from grader.course.catalogue import LESSONS, get_lesson  # noqa: E402
+from grader.course.paths import assignment_dir, course_root, reference_dir  # noqa: E402
+from grader.course.references import reference_file  # noqa: E402
 
 
 def make_submissions(lesson_id: str, count: int, root: Path) -> list[Path]:
@@ -40,7 +38,8 @@ def make_submissions(lesson_id: str, count: int, root: Path) -> list[Path]:
     lesson = get_lesson(lesson_id)
     source = (reference_dir(lesson_id) / lesson.filename).read_text()
     variants = [source, (assignment_dir(lesson_id) / lesson.filename).read_text()]
-    variants += [source.replace(m.old, m.new) for m in MUTANTS if m.lesson == lesson_id]
+    mutants = course_mutants(course_root() / "reference", LESSONS.values())
+    variants += [source.replace(m.old, m.new) for m in mutants if m.lesson == lesson_id]
     folders = []
     for i in range(count):
         folder = root / f"{lesson_id}-{i:03d}"

@@ -30,8 +30,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from grader.course.catalogue import get_lesson
 from grader.data.store import import_files, load_manifest
-from grader.lessons import get_lesson
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets"

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.data.loaders import load_fashion_mnist, load_imdb
+from grader.data.loaders import load_dataset
 from grader.data.store import import_files, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         import_files(load_manifest("fashion_mnist"), options.source / "fashion-mnist" / "raw", Path(root))
         import_files(load_manifest("imdb"), options.source / "imdb" / "raw", Path(root))
-        for name, loader in (("fashion_mnist", load_fashion_mnist), ("imdb", load_imdb)):
+        for name, loader in (("fashion_mnist", lambda root: load_dataset("fashion_mnist", root)), ("imdb", lambda root: load_dataset("imdb", root))):
             times = []
             for _ in range(options.repeat):
                 started = time.perf_counter()

@@ -42,7 +42,7 @@ def wall(function, repeat: int) -> float:
 def reference_folders(root: Path) -> dict[str, Path]:
     """Each lesson's reference solution written as a submission folder under ``root`` (with the
     modules it takes from earlier lessons, as a student submits them)."""
-    from grader.paths import reference_submission
+    from grader.course.references import reference_submission
 
     folders = {}
     for lesson in LESSONS:

@@ -29,7 +29,7 @@ def load(lesson: str, data_dir: Path):
     """The lesson's four splits from ``data_dir``."""
     from grader.data import loaders
 
-    return loaders.load_fashion_mnist(data_dir) if lesson == "fashion_mnist" else loaders.load_imdb(data_dir)
+    return loaders.load_dataset(lesson, data_dir)
 
 
 def main() -> None:
@@ -57,7 +57,7 @@ def main() -> None:
     import_s = time.perf_counter() - started
     budget = options.budget
     if budget is None:
-        from grader.lessons import get_lesson
+        from grader.course.catalogue import get_lesson
 
         budget = get_lesson(options.lesson).budget_s(model_module.FRAMEWORK, options.device)
     started = time.perf_counter()

@@ -28,17 +28,20 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from mutants import MUTANTS  # noqa: E402
 from service_fixtures import BIN, Served, tar_of, upload, wait_graded  # noqa: E402
 
-from grader.paths import assignment_dir, reference_file  # noqa: E402
+from grader.authoring.mutants import course_mutants  # noqa: E402
+from grader.course.catalogue import LESSONS  # noqa: E402
+from grader.course.paths import assignment_dir, course_root  # noqa: E402
+from grader.course.references import reference_file  # noqa: E402
 
 
 def submissions(root: Path, count: int) -> list[Path]:
     """``count`` tensors folders: the reference, the stubs and mutants, in turn."""
     source = reference_file("tensors", "tensors").read_text()
     variants = [source, (assignment_dir("tensors") / "tensors.py").read_text()]
-    variants += [source.replace(m.old, m.new) for m in MUTANTS if m.lesson == "tensors"]
+    mutants = course_mutants(course_root() / "reference", LESSONS.values())
+    variants += [source.replace(m.old, m.new) for m in mutants if m.lesson == "tensors"]
     folders = []
     for index in range(count):
         folder = root / f"s{index:03d}" / "tensors"

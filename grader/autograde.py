@@ -2,7 +2,7 @@
 
 The command line (:mod:`grader.cli`) parses the options into an :class:`Autograde` and calls
 :func:`run`, which grades the given submissions and a course's collected ones
-(:mod:`grader.course`) with a progress bar, prints the scores, what the intake left out and the
+(:mod:`grader.platforms.nbgrader_course`) with a progress bar, prints the scores, what the intake left out and the
 grader's own failures, and writes the outputs asked for (JSON, HTML feedback, CSV,
 Gradescope). Its exit code: 0 when every submission was graded, whatever the scores;
 :data:`GRADER_ERROR_EXIT` when the grader itself failed on some.
@@ -20,8 +20,8 @@ from rich.text import Text
 
 from grader import feedback, interrupts, report, results
 from grader.api import GradeRequest, Settings, grade_batch
+from grader.course.catalogue import get_lesson
 from grader.grading import data_problem
-from grader.lessons import get_lesson
 from grader.results import GradingResult
 
 #: Some submissions were not graded because the grader failed.
@@ -107,7 +107,7 @@ def run(job: Autograde, out: Console, warn=print) -> int:
         try:
             graded = grade_all([job.template.of(path) for path in job.submissions]) if job.submissions else []
             if job.course is not None:
-                from grader.course import autograde_course
+                from grader.platforms.nbgrader_course import autograde_course
 
                 graded += autograde_course(job.course, job.template, db_url=job.db_url, grade_all=grade_all, all_submissions=job.all_submissions, note=warn)
         except interrupts.Interrupted as stop:

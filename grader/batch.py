@@ -23,7 +23,7 @@ from multiprocessing import get_context
 
 from grader import interrupts
 from grader.api import GradeRequest
-from grader.lessons import get_lesson
+from grader.course.catalogue import get_lesson
 from grader.results import GRADER_ERROR, NOT_THE_STUDENTS, GradingResult
 
 #: How many pools a local batch may start when workers die.

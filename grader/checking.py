@@ -10,9 +10,9 @@ from pathlib import Path
 
 from grader.api import GradeRequest
 from grader.collector import ResultCollector
+from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import assignment_dir
 from grader.errors import SubmissionNotFound
-from grader.lessons import Lesson, get_lesson
-from grader.paths import assignment_dir
 from grader.results import GradingResult
 from grader.suite import run_suite
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.lessons import LESSONS, UnknownLesson, get_lesson
+from grader.course.catalogue import LESSONS, ManifestError, UnknownLesson, get_lesson
+from grader.course.paths import COURSE_ROOT_VARIABLE
 
 USAGE_EXIT = 2
 
@@ -23,7 +24,7 @@ class GradeUsageError(click.UsageError):
 
 #: Commands for instructors: the student distribution (which has no hidden checks) leaves them
 #: out of its help and answers them with one line.
-INSTRUCTOR_COMMANDS = ("autograde", "validate", "release", "report", "serve", "service", "gradescope-run")
+INSTRUCTOR_COMMANDS = ("autograde", "validate", "release", "report", "serve", "service", "gradescope-run", "new")
 
 
 class OneLineErrors(click.Group):
@@ -31,15 +32,15 @@ class OneLineErrors(click.Group):
     that, in the student distribution, leaves out the instructors' commands."""
 
     def list_commands(self, ctx):
-        from grader.paths import has_hidden_suites
+        from grader.course.paths import instructor_side
 
         names = super().list_commands(ctx)
-        return names if has_hidden_suites() else [name for name in names if name not in INSTRUCTOR_COMMANDS]
+        return names if instructor_side() else [name for name in names if name not in INSTRUCTOR_COMMANDS]
 
     def get_command(self, ctx, cmd_name):
-        from grader.paths import has_hidden_suites
+        from grader.course.paths import instructor_side
 
-        if cmd_name in INSTRUCTOR_COMMANDS and not has_hidden_suites():
+        if cmd_name in INSTRUCTOR_COMMANDS and not instructor_side():
             if ctx.resilient_parsing:  # shell completion: no such command, quietly
                 return None
             raise GradeUsageError(f"'grade {cmd_name}' is for instructors; the student distribution has no hidden checks")
@@ -52,6 +53,9 @@ class OneLineErrors(click.Group):
             sys.exit(done.exit_code)
         except click.UsageError as error:
             click.echo(f"grade: error: {error.format_message()}", err=True)
+            sys.exit(USAGE_EXIT)
+        except ManifestError as error:  # a lesson.toml of the course is not valid
+            click.echo(f"grade: error: {error}", err=True)
             sys.exit(USAGE_EXIT)
         except click.ClickException as error:
             error.show()
@@ -99,9 +103,9 @@ def _existing_submission(path: str) -> Path:
 
 
 def _instructor_only(what: str) -> None:
-    from grader.paths import has_hidden_suites
+    from grader.course.paths import instructor_side
 
-    if not has_hidden_suites():
+    if not instructor_side():
         raise GradeUsageError(f"'grade {what}' is for instructors; the student distribution has no hidden checks")
 
 
@@ -109,13 +113,30 @@ def _data_dir_option(command):
     return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
 
 
+def _set_course_root(ctx, param, value):
+    if value is not None:
+        root = Path(value)
+        if not root.is_dir():
+            raise GradeUsageError(f"--course-root '{value}' is not a folder")
+        os.environ[COURSE_ROOT_VARIABLE] = str(root.resolve())  # the grading workers inherit it
+    return value
+
+
 @click.group(cls=OneLineErrors, epilog="Examples: grade list; grade start activations; grade check activations")
 @click.version_option(__version__, prog_name="grade")
+@click.option(
+    "--course-root",
+    metavar="FOLDER",
+    callback=_set_course_root,
+    expose_value=False,
+    is_eager=True,
+    help=f"The course: a folder with reference/ (lesson folders) or assignments/ (default: ${COURSE_ROOT_VARIABLE}, else the installed course).",
+)
 def main():
     """Auto-graded exercises for the neural-networks course.
 
     Students: list the lessons, start one, check it locally. Instructors: grade submissions
-    with the hidden checks, regenerate the assignments, validate the course.
+    with the hidden checks, regenerate the assignments, validate the course, add a lesson.
     """
 
 
@@ -427,10 +448,12 @@ def report_command(lesson, results_json, out_dir):
 
 @main.command()
 @click.argument("lessons", nargs=-1, type=LESSON)
+@click.option("--bugs/--no-bugs", default=True, show_default=True, help="Also grade each lesson's typical bugs (mutants.toml).")
 @_data_dir_option
-def validate(lessons, data_dir):
-    """Check the course (or only LESSONS): reference gets full marks, stubs get zero (a model
-    lesson's baseline too, while it trains and predicts), assignments are in sync.
+def validate(lessons, bugs, data_dir):
+    """Check the course (or only LESSONS): reference gets full marks and every task has a
+    hidden check, stubs get zero (a model lesson's baseline too, while it trains and predicts),
+    each typical bug loses points on exactly its tasks, assignments are in sync.
 
     Exit code 1 when any of these fails.
     """
@@ -439,12 +462,33 @@ def validate(lessons, data_dir):
 
     _instructor_only("validate")
     out = report.console()
-    problems = validate_course(progress=lambda line: out.print(line), lesson_ids=[lesson.id for lesson in lessons] or None, data_dir=data_dir)
+    problems = validate_course(progress=lambda line: out.print(line), lesson_ids=[lesson.id for lesson in lessons] or None, data_dir=data_dir, bugs=bugs)
     if problems:
         for problem in problems:
             out.print(f"[red]✗[/] {problem}")
         sys.exit(1)
     out.print("[green]✓ course is valid[/]")
+
+
+@main.command()
+@click.argument("lesson_id", metavar="LESSON")
+@click.option("--model", is_flag=True, help="A model lesson (train and score on a data set); needs --dataset.")
+@click.option("--dataset", metavar="NAME", help="With --model: the data set (grade data list shows them).")
+@click.option("--from", "source", metavar="LESSON", help="Copy this lesson's folder under the new id.")
+@click.option("--title", help="The lesson's title (default: from its id).")
+def new(lesson_id, model, dataset, source, title):
+    """Write a working lesson folder reference/LESSON/ from a template (one task, one public
+    check, one hidden check, one typical bug), release it, and print the next steps."""
+    from grader.authoring.new import new_lesson
+    from grader.release import ReleaseError
+
+    if source is not None and source not in LESSONS:
+        raise GradeUsageError(str(UnknownLesson(source)))
+    try:
+        written = new_lesson(lesson_id, model=model, dataset=dataset, source=source, title=title)
+    except ReleaseError as error:
+        raise GradeUsageError(str(error)) from None
+    click.echo(written.next_steps())
 
 
 @main.command()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.api import Settings
+from grader.course.catalogue import Lesson
 from grader.exchange import SubmissionError, list_submissions
 from grader.intake import read_small_file
-from grader.lessons import Lesson
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import pytest
 
 from grader import fixtures, outcomes
 from grader.api import GradeRequest
+from grader.course.catalogue import Lesson, get_lesson
 from grader.errors import StudentTimeout
 from grader.intake import SubmissionFiles
-from grader.lessons import Lesson, get_lesson
 from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
 from grader.results import NOT_THE_STUDENTS, GradingResult, TestResult
 from grader.session import alarm, forget_folder, import_in_process, open_child
@@ -151,7 +151,7 @@ class ResultCollector:
 
     def reference_module(self):
         """The reference solution of the lesson, imported in the grader's process."""
-        from grader.paths import load_reference
+        from grader.course.references import load_reference
 
         return load_reference(self._lesson.id, self._lesson.module)
 

@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__
+from grader.course.catalogue import Lesson
 from grader.errors import RequestError
 from grader.intake import DEFAULT_LIMITS, IntakeLimits, SubmissionFiles, read_small_file, read_submission
-from grader.lessons import Lesson
 
 DEFAULT_EXCHANGE = "/usr/local/share/nbgrader/exchange"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"

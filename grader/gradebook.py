@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from grader.lessons import Lesson
+from grader.course.catalogue import Lesson
 from grader.notebook import GRADE_CELL
 from grader.results import GradingResult
 

@@ -4,7 +4,7 @@ runs for each submission (``grade gradescope-run``, called by the zip's ``run_au
 The zip follows Gradescope's autograder specification: ``setup.sh`` and ``run_autograder`` at
 its root, unpacked by Gradescope into ``/autograder/source``. ``setup.sh`` (run once, as root,
 when Gradescope builds the image) makes a virtual environment and installs into it the grader's
-wheel built from this project (with this lesson's hidden suite only), the base dependencies,
+wheel built from this project (the engine, the same for every lesson), the base dependencies,
 and for a model lesson its frameworks and data set. ``run_autograder`` grades
 ``/autograder/submission`` with the hidden checks (student code in the sandbox, as an
 unprivileged user: Gradescope runs the script as root) and writes
@@ -30,10 +30,11 @@ import zipfile
 from pathlib import Path
 
 from grader import __version__, feedback
+from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import MANIFEST, PACKAGE_DIR, course_root, reference_dir
+from grader.course.references import reference_file
 from grader.distribution import main_pyproject
 from grader.feedback import GRADESCOPE_VISIBILITY
-from grader.lessons import LESSONS, Lesson, get_lesson
-from grader.paths import PACKAGE_DIR, course_root, reference_dir, reference_file
 from grader.release import ReleaseError, lesson_files
 from grader.results import GradingResult
 
@@ -42,9 +43,6 @@ VISIBILITIES = GRADESCOPE_VISIBILITY
 #: The frameworks a model lesson's autograder can install: ``{FRAMEWORK: requirement prefix}``
 #: of the instructor extra in ``pyproject.toml`` (the pins come from there).
 FRAMEWORK_REQUIREMENTS = {"torch": "torch", "keras": "tensorflow-cpu"}
-#: What a lesson's hidden suite imports in the grader's process beyond the base dependencies
-#: (``tests/test_gradescope.py`` compares this with the suites' imports).
-LESSON_REQUIREMENTS = {"optimizers": ("scikit-learn",)}
 #: PyTorch's own index of CPU builds (PyPI's Linux wheel of torch is the multi-GB CUDA build).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: What the result says to a student when the grader, not the submission, failed.
@@ -105,11 +103,21 @@ def pinned_requirement(name: str) -> str:
     return match[0]
 
 
+def lesson_requirement(requirement: str) -> str:
+    """A lesson's ``requires`` entry as pip installs it: the instructor extra's pin of that
+    package where it has one (``scikit-learn`` -> ``scikit-learn>=1.3``), else as written."""
+    name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
+    try:
+        return pinned_requirement(name) if name == requirement else requirement
+    except ReleaseError:
+        return requirement
+
+
 def setup_script(lesson: Lesson, frameworks: tuple[str, ...]) -> str:
     """``setup.sh``: a virtual environment with the grader and what ``lesson`` needs."""
     installs = ['"$VENV/bin/python" -m pip install --quiet "$SOURCE"/wheels/*.whl']
-    for name in LESSON_REQUIREMENTS.get(lesson.id, ()):
-        installs.append(f'"$VENV/bin/python" -m pip install --quiet "{pinned_requirement(name)}"')
+    for requirement in lesson.requires:  # what the hidden suite imports in the grader's process
+        installs.append(f'"$VENV/bin/python" -m pip install --quiet "{lesson_requirement(requirement)}"')
     if lesson.model is not None:
         for requirement in framework_requirements(frameworks):
             index = f" --extra-index-url {TORCH_CPU_INDEX}" if requirement.startswith("torch") else ""
@@ -126,9 +134,10 @@ def run_script(lesson: Lesson, visibility: str) -> str:
 def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visible", frameworks: tuple[str, ...] = tuple(FRAMEWORK_REQUIREMENTS)) -> Path:
     """Write ``out_dir/autograder-LESSON.zip`` (see the module docstring) and return its path.
 
-    Holds: ``setup.sh``, ``run_autograder``, ``wheels/`` (the grader, with this lesson's hidden
-    suite and no other's), ``course/`` (the lesson's reference, released files and data-set
-    manifest: what the hidden checks compare against). Nothing of other lessons."""
+    Holds: ``setup.sh``, ``run_autograder``, ``wheels/`` (the engine's wheel, the same for
+    every lesson), ``course/`` (the lesson's folder, its released files and data-set manifest:
+    what the hidden checks run and compare against). Nothing of other lessons but the modules
+    this one uses."""
     lesson = get_lesson(lesson_id)
     if visibility not in VISIBILITIES:
         raise ReleaseError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
@@ -136,7 +145,7 @@ def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visibl
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = out_dir / f"autograder-{lesson.id}.zip"
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as scratch:
-        wheel = build_lesson_wheel(lesson, Path(scratch))
+        wheel = build_engine_wheel(Path(scratch))
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
             _add(zipped, "setup.sh", setup_script(lesson, frameworks), executable=True)
             _add(zipped, "run_autograder", run_script(lesson, visibility), executable=True)
@@ -149,28 +158,31 @@ def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visibl
 
 
 def course_files(lesson: Lesson) -> dict[str, Path]:
-    """The course's files that grading ``lesson`` reads: ``{path under the course root: file}``
-    (its reference folder, the modules it takes from earlier lessons, its data-set manifest)."""
-    files = {f"reference/{lesson.id}/{path.name}": path for path in sorted(reference_dir(lesson.id).iterdir()) if path.is_file()}
-    for module in lesson.extra_modules:
+    """The course's files that grading ``lesson`` reads: ``{path under the course root: file}``:
+    its whole lesson folder (manifest, reference, public and hidden checks), the manifest and
+    module of each lesson it uses a module from, its data-set manifest."""
+    folder = reference_dir(lesson.id)
+    files = {
+        f"reference/{lesson.id}/{path.relative_to(folder).as_posix()}": path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    for module, home in lesson.uses.items():
+        files[f"reference/{home}/{MANIFEST}"] = reference_dir(home) / MANIFEST
         source = reference_file(lesson.id, module)
-        files[f"reference/{source.parent.name}/{source.name}"] = source
+        files[f"reference/{home}/{source.name}"] = source
     if lesson.model is not None:
         manifest = course_root() / "datasets" / f"{lesson.model.dataset}.json"
         files[f"datasets/{manifest.name}"] = manifest
     return files
 
 
-def build_lesson_wheel(lesson: Lesson, scratch: Path) -> Path:
-    """The grader's wheel with the hidden suite of ``lesson`` alone, built by pip from a copy
-    of this project (its ``pyproject.toml``, the ``grader`` package) in ``scratch``."""
+def build_engine_wheel(scratch: Path) -> Path:
+    """The engine's wheel, the same for every lesson and course (the package holds no lesson),
+    built by pip from a copy of this project (its ``pyproject.toml``, the ``grader`` package)
+    in ``scratch``."""
     project = scratch / "project"
-    others = {other.id for other in LESSONS.values() if other.id != lesson.id}
-    shutil.copytree(
-        PACKAGE_DIR,
-        project / "grader",
-        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (Path(folder).name == "hidden" and n in others)],
-    )
+    shutil.copytree(PACKAGE_DIR, project / "grader", ignore=shutil.ignore_patterns("__pycache__", "_course"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(PACKAGE_DIR.parent / name, project / name)
     # Without setuptools here, pip fetches it into an isolated build environment.

@@ -14,14 +14,15 @@ from pathlib import Path
 
 from grader.api import GradeRequest
 from grader.collector import ResultCollector
+from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import PACKAGE_DIR, hidden_dir, instructor_side
 from grader.errors import NoHiddenChecks, SubmissionNotFound, SuiteError
 from grader.intake import IntakeError, SubmissionFiles, read_submission
-from grader.lessons import Lesson, get_lesson
-from grader.paths import PACKAGE_DIR, has_hidden_suites, hidden_dir
 from grader.results import NOT_THE_STUDENTS, GradingResult
 from grader.suite import run_suite
 
-HIDDEN_INI = PACKAGE_DIR / "hidden" / "pytest.ini"
+#: The hidden suites' pytest configuration (the engine's, whatever the course).
+HIDDEN_INI = PACKAGE_DIR / "suite.ini"
 #: How much of pytest's own output a grader-error message keeps when a suite cannot run.
 MAX_SUITE_OUTPUT = 1500
 
@@ -57,8 +58,8 @@ def run_hidden_checks(request: GradeRequest) -> GradingResult:
     runs longer than the request's ``call_timeout_s`` (default: the lesson's) stopped and its
     test graded ``timeout``."""
     lesson = get_lesson(request.lesson)
-    if not has_hidden_suites():
-        raise NoHiddenChecks("this is the student distribution: hidden checks are only on the instructor's side")
+    if not instructor_side():
+        raise NoHiddenChecks("this course has no lesson folders (reference/): hidden checks are only on the instructor's side")
     files = read_request(request, lesson)
     problem = data_problem(lesson, request.data_dir)
     if problem:

@@ -12,18 +12,14 @@ import os
 import numpy as np
 
 from grader.checks import CheckFailed
-from grader.lessons import ModelSpec
+from grader.course.catalogue import ModelSpec
 
 
 def load_lesson_data(spec: ModelSpec, data_dir=None):
     """``(x_train, y_train, x_test, y_test)`` of the lesson's data set, verified on the way."""
-    from grader.data import loaders
+    from grader.data.loaders import load_dataset
 
-    if spec.dataset == "fashion_mnist":
-        return loaders.load_fashion_mnist(data_dir)
-    if spec.dataset == "imdb":
-        return loaders.load_imdb(data_dir)
-    raise ValueError(f"no loader for data set {spec.dataset!r}")
+    return load_dataset(spec.dataset, data_dir)
 
 
 def require_lesson_data(spec: ModelSpec, data_dir=None) -> None:

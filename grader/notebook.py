@@ -1,6 +1,6 @@
 """What an nbgrader grade cell of a lesson's notebook calls: the points of one task.
 
-Each lesson's source notebook (see :mod:`grader.course`) has one locked grade cell per task
+Each lesson's source notebook (see :mod:`grader.platforms.nbgrader_course`) has one locked grade cell per task
 whose source is ``task_score("<lesson>", "<task>")``. When ``nbgrader autograde`` runs it, the
 submission folder (the notebook's folder) is graded once, by the hidden checks in the isolated
 runner, and each cell's value is that task's points: nbgrader reads a numeric result as partial
@@ -31,11 +31,11 @@ def task_score(lesson_id: str, task: str, folder: str | Path = ".") -> float | N
 
     In the student distribution, which has no hidden checks, says so and returns None.
     """
-    from grader.lessons import get_lesson
-    from grader.paths import has_hidden_suites
+    from grader.course.catalogue import get_lesson
+    from grader.course.paths import instructor_side
 
     lesson = get_lesson(lesson_id)
-    if not has_hidden_suites():
+    if not instructor_side():
         print(f"{task} is graded when you submit; run `grade check {lesson_id}` for the public checks.")
         return None
     key = (lesson_id, str(Path(folder).resolve()))

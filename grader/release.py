@@ -3,8 +3,11 @@
 A reference file marks each solution with ``### BEGIN SOLUTION`` / ``### END SOLUTION``. In the
 stub, a block inside a function becomes ``raise NotImplementedError(...)``; a block at module
 level (helpers of the solution) disappears. Docstrings, signatures and imports stay.
-The generated files of a lesson are: the stub, the public checks ``test_<module>.py``, the
-student's ``README.md`` and a ``pytest.ini`` that lets plain ``pytest`` run the checks.
+The generated files of a lesson are: the stub (or, for a file the manifest's ``[release]``
+maps, a copy of another file of the folder: a model lesson's baseline), the public checks
+``test_<module>.py``, the student's ``README.md``, a copy of ``lesson.toml`` (nothing in it is
+secret: a student's catalogue is read from it) and a ``pytest.ini`` that lets plain ``pytest``
+run the checks. Nothing else of the lesson folder is released (``hidden/``, ``mutants.toml``).
 """
 
 from __future__ import annotations
@@ -14,18 +17,15 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from grader.lessons import LESSONS, Lesson
+from grader.course.catalogue import LESSONS, Lesson
+from grader.course.paths import MANIFEST, assignments_root, course_root, reference_dir
+from grader.course.references import reference_file
 from grader.notebook import lesson_notebook
-from grader.paths import assignments_root, course_root, reference_dir, reference_file
 from grader.stubs import stub_raise
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)")
-
-#: A model lesson's stubs are its baselines, complete and runnable (no markers):
-#: ``{released name: file in reference/<lesson>/}``.
-MODEL_STUBS = {"model.py": "baseline.py", "model_keras.py": "baseline_keras.py"}
 
 
 class ReleaseError(ValueError):
@@ -85,8 +85,13 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
     """The generated files of ``lesson``: ``{name: content}``."""
     source_dir = reference_dir(lesson.id)
     checks = f"test_{lesson.module}.py"
-    if lesson.is_model:
-        stubs = {name: (source_dir / baseline).read_text() for name, baseline in MODEL_STUBS.items() if (source_dir / baseline).is_file()}
+    missing = [name for name in (*lesson.release.values(), checks, "README.md") if not (source_dir / name).is_file()]
+    if lesson.filename not in lesson.release and not (source_dir / lesson.filename).is_file():
+        missing.insert(0, lesson.filename)
+    if missing:
+        raise ReleaseError(f"{source_dir}: {', '.join(missing)} missing (the lesson folder needs its solution, public checks and README)")
+    if lesson.release:
+        stubs = {name: (source_dir / source).read_text() for name, source in lesson.release.items()}
     else:
         solution = (source_dir / lesson.filename).read_text()
         stubs = {lesson.filename: strip_solutions(solution, str(source_dir / lesson.filename))}
@@ -94,6 +99,7 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
         **stubs,
         checks: (source_dir / checks).read_text(),
         "README.md": (source_dir / "README.md").read_text(),
+        MANIFEST: (source_dir / MANIFEST).read_text(),
         "pytest.ini": textwrap.dedent(
             f"""\
             # Lets `pytest` in this folder run the public checks (`grade check {lesson.id}` does the same).
@@ -111,14 +117,13 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
     return files
 
 
-def write_assignments(root: Path | None = None) -> list[Path]:
-    """Regenerate ``assignments/`` from ``reference/``; remove files no longer generated.
-
-    Returns the paths written or removed.
+def write_assignments(root: Path | None = None, lessons: list[Lesson] | None = None) -> list[Path]:
+    """Regenerate ``assignments/`` from ``reference/`` (every lesson, or ``lessons``); remove
+    files no longer generated. Returns the paths written or removed.
     """
     root = Path(root) if root else course_root() / "assignments"
     touched = []
-    for lesson in LESSONS.values():
+    for lesson in LESSONS.values() if lessons is None else lessons:
         folder = root / lesson.id
         folder.mkdir(parents=True, exist_ok=True)
         files = lesson_files(lesson)

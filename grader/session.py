@@ -18,25 +18,35 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from grader.course.catalogue import Lesson
 from grader.errors import StudentTimeout
-from grader.lessons import Lesson
 
 if TYPE_CHECKING:
     from grader.api import GradeRequest
     from grader.intake import SubmissionFiles
     from grader.runner.proxy import Submission
 
-#: The lessons' trusted helpers, copied beside the child's runner (see the file's docstring).
-CHILD_HELPERS = Path(__file__).resolve().parent / "hidden" / "child_helpers.py"
+#: The engine's trusted helpers, copied beside the child's runner (see the file's docstring).
+CHILD_KIT = Path(__file__).resolve().parent / "kit" / "child_kit.py"
+
+
+def helper_files(lesson: Lesson) -> tuple[Path, ...]:
+    """The trusted modules installed beside the child's runner: the engine's and the lesson's
+    own ``hidden/child_helpers.py`` where it has one."""
+    from grader.course.paths import hidden_dir
+    from grader.kit import CHILD_HELPERS
+
+    own = hidden_dir(lesson.id) / CHILD_HELPERS
+    return (CHILD_KIT, own) if own.is_file() else (CHILD_KIT,)
 
 
 def answer_paths(data_dir: str | Path | None = None) -> tuple[str, ...]:
-    """What a child must never read: the reference solutions, the hidden suites and the data
-    directory (the model lessons' test labels), where they exist."""
+    """What a child must never read: the lesson folders (reference solutions and hidden
+    suites) and the data directory (the model lessons' test labels), where they exist."""
+    from grader.course.paths import reference_root
     from grader.data.store import data_dir as resolve
-    from grader.paths import PACKAGE_DIR, course_root
 
-    paths = [course_root() / "reference", PACKAGE_DIR / "hidden", resolve(data_dir)]
+    paths = [reference_root(), resolve(data_dir)]
     return tuple(str(path.resolve()) for path in paths if path.exists())
 
 
@@ -59,7 +69,7 @@ def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | P
         secrets=answer_paths(request.data_dir),
         warm_start=not lesson.is_model,
         preload=lesson.preload,
-        helper_files=(CHILD_HELPERS,),
+        helper_files=helper_files(lesson),
     )
 
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from grader.checks import CheckFailed
-from grader.lessons import FRAMEWORKS, get_lesson
+from grader.course.catalogue import FRAMEWORKS, get_lesson
 from grader.models import accuracy, load_lesson_data, smoke_split, validate_labels
 from grader.plugin import MESSAGE_PROPERTY
 

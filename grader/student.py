@@ -12,23 +12,24 @@ import tempfile
 from pathlib import Path
 
 from grader.api import Submitted
+from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import MANIFEST, assignment_dir
 from grader.exchange import Exchange, deliver, files_to_submit
-from grader.lessons import Lesson, get_lesson
-from grader.paths import assignment_dir
 
 
 def start_lesson(lesson_id: str, target: Path, *, force: bool = False) -> list[Path]:
-    """Copy the released stubs and public checks of the lesson into ``target``; the files
-    written. :class:`FileExistsError` names the files already there, unless ``force``."""
+    """Copy the released stubs and public checks of the lesson into ``target`` (not its
+    manifest, which is the engine's); the files written. :class:`FileExistsError` names the
+    files already there, unless ``force``."""
     source = assignment_dir(get_lesson(lesson_id).id)
-    existing = sorted(p.name for p in source.iterdir() if (target / p.name).exists()) if target.exists() else []
+    released = sorted(path for path in source.iterdir() if path.is_file() and path.name != MANIFEST)
+    existing = [path.name for path in released if (target / path.name).exists()] if target.exists() else []
     if existing and not force:
         raise FileExistsError(f"{target} already has {', '.join(existing)}; use --force to overwrite")
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted(source.iterdir()):
-        if path.is_file():
-            written.append(Path(shutil.copy2(path, target / path.name)))
+    for path in released:
+        written.append(Path(shutil.copy2(path, target / path.name)))
     return written
 
 

@@ -1,9 +1,11 @@
 """``grade validate``: the course's own acceptance test.
 
-For every lesson: the reference solution earns full marks, the released stubs earn zero (every
-test ``failed`` or ``error``), and ``assignments/`` matches what ``reference/`` generates. A
-model lesson's stub is its baseline: it must train within budget and give valid labels, and
-earn nothing (its references train for minutes, and need the data set).
+For every lesson: the reference solution earns full marks, every task has a hidden check, the
+released stubs earn zero (every test ``failed`` or ``error``), each typical bug of its
+``mutants.toml`` loses points on exactly the tasks it names, and ``assignments/`` matches what
+``reference/`` generates. A model lesson's stub is its baseline: it must train within budget
+and give valid labels, and earn nothing (its references train for minutes, and need the data
+set).
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.api import GradeRequest, grade
+from grader.authoring.mutants import FILENAME, MutantError, load_mutants
+from grader.course.catalogue import LESSONS, Lesson, get_lesson
+from grader.course.paths import assignment_dir, reference_dir
+from grader.course.references import reference_submission
 from grader.data.store import DataError
-from grader.lessons import LESSONS, get_lesson
 from grader.models import require_lesson_data
-from grader.paths import assignment_dir, reference_submission
 from grader.release import out_of_date
 
 
 def validate_course(
-    progress: Callable[[str], None] = lambda line: None, lesson_ids: list[str] | None = None, data_dir=None
+    progress: Callable[[str], None] = lambda line: None, lesson_ids: list[str] | None = None, data_dir=None, bugs: bool = True
 ) -> list[str]:
     """Every problem found, as one line each (an empty list means the course is valid).
 
     ``lesson_ids``: only these lessons (default: all). A model lesson whose data set is missing
-    is skipped, saying so (``progress``), unless it was asked for by name: then it is a problem."""
+    is skipped, saying so (``progress``), unless it was asked for by name: then it is a problem.
+    ``bugs``: grade each lesson's typical bugs too."""
     problems = [f"assignments/{line}" for line in out_of_date()]
     for lesson in [get_lesson(i) for i in lesson_ids] if lesson_ids else LESSONS.values():
         if lesson.is_model:
@@ -39,7 +44,10 @@ def validate_course(
         progress(f"{lesson.id}: grading the reference and the stubs" + (" (each trains under the lesson's budget)" if lesson.is_model else "") + " ...")
         full = grade(GradeRequest(lesson.id, reference_submission(lesson.id), data_dir=data_dir))
         progress(f"{lesson.id}: reference {full.score:g} / {full.max_score:g}")
-        if full.score != full.max_score or full.max_score != lesson.max_score:
+        untested = [task for task in lesson.tasks if task not in {t.task for t in full.tests}]
+        if untested:
+            problems.append(f"reference/{lesson.id}/lesson.toml: tasks: {', '.join(untested)} has no hidden check (mark one with @pytest.mark.task or task_param)")
+        elif full.score != full.max_score or full.max_score != lesson.max_score:
             lost = [f"{t.name}: {t.message}" for t in full.tests if t.status != "passed"][:3]
             problems.append(f"{lesson.id}: reference scores {full.score:g} of {full.max_score:g} (catalogue: {lesson.max_score:g}); {lost}")
         stub = grade(GradeRequest(lesson.id, assignment_dir(lesson.id), data_dir=data_dir))
@@ -52,4 +60,31 @@ def validate_course(
             problems.append(f"{lesson.id}: the baseline stub does not run: {[f'{t.name}: {t.message}' for t in conditions if t.status != 'passed'][:2]}")
         elif not lesson.is_model and passing:
             problems.append(f"{lesson.id}: stubs pass checks: {passing[:5]}")
+        if bugs:
+            problems += typical_bug_problems(lesson, progress)
+    return problems
+
+
+def typical_bug_problems(lesson: Lesson, progress: Callable[[str], None] = lambda line: None) -> list[str]:
+    """Grade each typical bug of ``lesson`` (its ``mutants.toml``): one line per bug that does
+    not lose points on exactly the tasks it names, or that does not apply."""
+    folder = reference_dir(lesson.id)
+    try:
+        mutants = load_mutants(folder / FILENAME, lesson.id, lesson.filename)
+    except MutantError as error:
+        return [str(error)]
+    problems = []
+    for mutant in mutants:
+        files = reference_submission(lesson.id)
+        try:
+            files.files[mutant.file] = mutant.apply(files.files[mutant.file].decode()).encode()
+        except (MutantError, KeyError) as error:
+            problems.append(f"{folder / FILENAME}: mutant '{mutant.id}': {error}")
+            continue
+        result = grade(GradeRequest(lesson.id, files))
+        lost = {task for task, (score, max_score) in result.task_scores().items() if score < max_score}
+        if lost != set(mutant.breaks):
+            problems.append(f"{folder / FILENAME}: mutant '{mutant.id}' loses points on {sorted(lost) or 'nothing'}, but breaks names {sorted(mutant.breaks)}")
+    if mutants:
+        progress(f"{lesson.id}: typical bugs {len(mutants) - len(problems)} / {len(mutants)} lose points where they should")
     return problems

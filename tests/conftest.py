@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.lessons import get_lesson
-from grader.paths import reference_dir, reference_file
+from grader.course.catalogue import get_lesson
+from grader.course.paths import reference_dir
+from grader.course.references import reference_file
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,10 @@ import pytest
 
 from grader import api
 from grader.api import GradeRequest, Settings
+from grader.course.paths import assignment_dir
+from grader.course.references import reference_file
 from grader.errors import CheckFailed, GraderFault, RequestError, StudentError, StudentFault, SubmissionNotFound, SuiteError
 from grader.intake import read_submission
-from grader.paths import assignment_dir, reference_file
 
 
 def _folder_outside_the_course(tmp_path, lesson_id: str, source) -> str:
@@ -88,7 +89,7 @@ def test_a_batch_of_requests_keeps_their_order_and_students(tmp_path):
 
 def test_public_checks_and_start_from_python(tmp_path):
     written = api.start("activations", tmp_path / "work")
-    assert sorted(path.name for path in written) == sorted(p.name for p in assignment_dir("activations").iterdir() if p.is_file())
+    assert sorted(path.name for path in written) == sorted(p.name for p in assignment_dir("activations").iterdir() if p.is_file() and p.name != "lesson.toml")
     with pytest.raises(FileExistsError, match="already has README.md, activations.py, pytest.ini, test_activations.py; use --force"):
         api.start("activations", tmp_path / "work")
     result = api.check("activations", tmp_path / "work")

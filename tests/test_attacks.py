@@ -21,8 +21,8 @@ from conftest import bubblewrap_available
 
 from grader.api import GradeRequest, grade
 from grader.cli import main
-from grader.lessons import LESSONS
-from grader.paths import PACKAGE_DIR, reference_dir
+from grader.course.catalogue import LESSONS
+from grader.course.paths import reference_dir
 from grader.runner import sandbox
 
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(not ROOT, reason="the sandbox's user, namespace 
 
 TASKS = set(LESSONS["tensors"].tasks)
 REFERENCE_FILE = reference_dir("tensors") / "tensors.py"
-HIDDEN_FILE = PACKAGE_DIR / "hidden" / "tensors" / "test_tensors_hidden.py"
+HIDDEN_FILE = reference_dir("tensors") / "hidden" / "test_tensors_hidden.py"
 SUM_BODY = '''    if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
     return a + b
@@ -88,7 +88,7 @@ ATTACKS = {
     "read-reference-from-disk": (attack_in_sum(f"exec(open({str(REFERENCE_FILE)!r}).read())"), {"tensor_sum"}),
     "read-hidden-suite-from-disk": (attack_in_sum(f"open({str(HIDDEN_FILE)!r}).read()"), {"tensor_sum"}),
     "import-grader-internals": (
-        attack_in_sum("from grader.paths import load_reference\nreturn load_reference('tensors', 'tensors').tensor_sum(a, b)"),
+        attack_in_sum("from grader.course.references import load_reference\nreturn load_reference('tensors', 'tensors').tensor_sum(a, b)"),
         {"tensor_sum"},
     ),
     "monkeypatch-numpy-and-builtins": (

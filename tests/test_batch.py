@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from grader.api import GradeRequest, grade, grade_batch
 from grader.batch import outcome
 from grader.cli import main
-from grader.paths import assignment_dir, reference_dir
+from grader.course.paths import assignment_dir, reference_dir
 
 
 def _comparable(result):

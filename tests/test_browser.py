@@ -8,10 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from mutants import MUTANTS
 from service_fixtures import REPO, Served, tar_of
 
-from grader.paths import assignment_dir, reference_file
+from grader.authoring.mutants import course_mutants
+from grader.course.catalogue import LESSONS
+from grader.course.paths import assignment_dir, course_root
+from grader.course.references import reference_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -22,7 +24,7 @@ ARTIFACTS = Path(os.environ.get("GRADER_ARTIFACTS", REPO / "test-artifacts"))
 WIDTHS = {"phone": 375, "desktop": 1280}
 #: Bob's submission: the reference with one typical bug (a mutant), so the tasks it breaks fail
 #: for both students (alice submits the stubs) and every other task for alice only.
-BUG = next(m for m in MUTANTS if m.lesson == "tensors")
+BUG = next(m for m in course_mutants(course_root() / "reference", LESSONS.values()) if m.lesson == "tensors")
 HALF = reference_file("tensors", "tensors").read_text().replace(BUG.old, BUG.new)
 
 

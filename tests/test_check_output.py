@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.lessons import get_lesson
+from grader.course.catalogue import get_lesson
 
 LESSON = "activations"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, assert_close, assert_finite, central_difference, check_array, check_scalar, directional_derivative
-from grader.hidden.support import numerical_gradient
+from grader.kit.numeric import numerical_gradient
 
 
 def test_assert_close_names_the_worst_case():

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.lessons import LESSONS
+from grader.course.catalogue import LESSONS
 
 COMMANDS = ["list", "start", "check", "submit", "status", "autograde", "release", "validate"]
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import REPO
 
 from grader.cli import main
-from grader.data.loaders import load_fashion_mnist, load_imdb, parse_idx
+from grader.data.loaders import load_dataset, parse_idx
 from grader.data.store import DataError, fetch, import_files, load_manifest, require
 
 SHARED = REPO.parent / "shared" / "datasets"
@@ -38,14 +38,14 @@ def store(tmp_path_factory):
 
 @needs_fashion
 def test_fashion_mnist_loads_with_the_right_shapes_and_classes(store):
-    x_train, y_train, x_test, y_test = load_fashion_mnist(store)
+    x_train, y_train, x_test, y_test = load_dataset("fashion_mnist", store)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28) and x_train.dtype == np.uint8
     assert np.bincount(y_train).tolist() == [6000] * 10 and np.bincount(y_test).tolist() == [1000] * 10
 
 
 @needs_imdb
 def test_imdb_loads_texts_and_labels(store):
-    x_train, y_train, x_test, y_test = load_imdb(store)
+    x_train, y_train, x_test, y_test = load_dataset("imdb", store)
     assert len(x_train) == len(x_test) == 25000 and isinstance(x_train[0], str)
     assert int(y_train.sum()) == int(y_test.sum()) == 12500
 
@@ -76,7 +76,7 @@ def test_a_corrupt_file_is_named_and_never_loaded(store, tmp_path):
     damaged = root / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz"
     damaged.write_bytes(damaged.read_bytes()[:-10])
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz fails its checksum"):
-        load_fashion_mnist(root)
+        load_dataset("fashion_mnist", root)
 
 
 @needs_fashion

@@ -22,7 +22,7 @@ from grader.api import GradeRequest, grade
 from grader.autograde import GRADER_ERROR_EXIT
 from grader.batch import grade_one
 from grader.cli import main
-from grader.lessons import get_lesson
+from grader.course.catalogue import get_lesson
 from grader.results import GradingResult
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")

@@ -7,6 +7,7 @@ own ``setup.sh`` (a fresh virtual environment, pip from the package registry), a
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -19,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.course.catalogue import LESSONS, get_lesson
+from grader.course.paths import assignment_dir, hidden_dir, reference_dir
 from grader.feedback import GRADESCOPE_VISIBILITY
 from grader.gradescope import GRADER_FAULT_OUTPUT, autograder_results
-from grader.lessons import get_lesson
-from grader.paths import assignment_dir, reference_dir
 from grader.results import GradingResult, TestResult
 
 LESSON = "activations"
@@ -31,10 +32,18 @@ TOP_KEYS = {"score", "output", "visibility", "stdout_visibility", "tests"}
 TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "tags", "visibility"}
 
 
-def build(tmp_path: Path, *extra: str) -> Path:
-    run = CliRunner().invoke(main, ["release", "--gradescope", LESSON, "--out", str(tmp_path / "out"), *extra])
+def build(tmp_path: Path, *extra: str, lesson: str = LESSON) -> Path:
+    run = CliRunner().invoke(main, ["release", "--gradescope", lesson, "--out", str(tmp_path / "out"), *extra])
     assert run.exit_code == 0, run.output
-    return tmp_path / "out" / f"autograder-{LESSON}.zip"
+    return tmp_path / "out" / f"autograder-{lesson}.zip"
+
+
+def wheel_of(archive: Path) -> dict[str, bytes]:
+    """The files of the engine's wheel in the autograder zip ``archive``: ``{name: content}``."""
+    with zipfile.ZipFile(archive) as zipped:
+        (wheel,) = [name for name in zipped.namelist() if name.startswith("wheels/") and name.endswith(".whl")]
+        with zipfile.ZipFile(io.BytesIO(zipped.read(wheel))) as packaged:
+            return {name: packaged.read(name) for name in packaged.namelist()}
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +92,27 @@ def check_schema(results: dict) -> None:
 
 
 def test_the_zip_holds_the_scripts_at_its_root_and_nothing_of_other_lessons(tmp_path):
-    with zipfile.ZipFile(build(tmp_path)) as zipped:
+    archive = build(tmp_path)
+    with zipfile.ZipFile(archive) as zipped:
         names = zipped.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in zipped.infolist()}
-        (wheel,) = [name for name in names if name.startswith("wheels/") and name.endswith(".whl")]
-        zipped.extract(wheel, tmp_path)
     assert {"setup.sh", "run_autograder"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111, "the scripts must be executable"
     assert all(name.startswith(("wheels/", f"course/reference/{LESSON}/", f"course/assignments/{LESSON}/", "setup.sh", "run_autograder")) for name in names), names
-    with zipfile.ZipFile(tmp_path / wheel) as packaged:
-        hidden = {name.split("/")[2] for name in packaged.namelist() if name.startswith("grader/hidden/") and name.count("/") == 3}
-    assert hidden == {LESSON}, f"the wheel must hold this lesson's hidden suite alone, not {hidden}"
+    suite = {path.relative_to(hidden_dir(LESSON)).as_posix() for path in hidden_dir(LESSON).rglob("*.py") if "__pycache__" not in path.parts}
+    assert suite and {name.removeprefix(f"course/reference/{LESSON}/hidden/") for name in names if name.startswith(f"course/reference/{LESSON}/hidden/")} == suite
+    packaged = wheel_of(archive)
+    assert "grader/cli.py" in packaged and "grader/suite.ini" in packaged
+    assert not any(name.startswith(("grader/hidden/", "grader/_course/")) or "reference" in name.split("/") for name in packaged), "the engine's wheel holds no lesson"
+    hidden_suites = {path.name for lesson in LESSONS for path in hidden_dir(lesson).glob("*.py")}
+    assert not any(name.split("/")[-1] in hidden_suites and name.split("/")[-1].startswith("test_") for name in packaged)
+
+
+def test_the_engine_wheel_is_the_same_for_every_lesson(tmp_path):
+    activations = wheel_of(build(tmp_path / "activations"))
+    other = wheel_of(build(tmp_path / "optimizers", lesson="optimizers"))
+    assert sorted(activations) == sorted(other)
+    assert [name for name in activations if activations[name] != other[name]] == []
 
 
 def test_correct_stub_and_half_correct_submissions_score_as_they_should(installed):
@@ -121,8 +140,9 @@ def test_correct_stub_and_half_correct_submissions_score_as_they_should(installe
 def test_student_code_reads_neither_the_reference_nor_the_hidden_suite(installed):
     root, environment = installed
     lesson = get_lesson(LESSON)
-    secrets = [root / "source" / "course" / "reference" / LESSON / lesson.filename, *root.glob("venv/lib/python*/site-packages/grader/hidden/activations/*.py")]
-    assert len(secrets) == 2 and all(path.is_file() for path in secrets)
+    course = root / "source" / "course" / "reference" / LESSON
+    secrets = [course / lesson.filename, *sorted((course / "hidden").glob("*.py"))]
+    assert len(secrets) >= 2 and all(path.is_file() for path in secrets)
     probe = "".join(f"try:\n    open({str(path)!r}).read()\n    raise SystemExit('read {path.name}')\nexcept OSError:\n    pass\n" for path in secrets)
     done, results = run_autograder(root, environment, {lesson.filename: probe + (reference_dir(LESSON) / lesson.filename).read_text()})
     assert results["score"] == pytest.approx(lesson.max_score), "student code read an answer: " + json.dumps(results["tests"][:2])
@@ -186,10 +206,6 @@ def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
     import ast
     import sys
 
-    from grader.gradescope import LESSON_REQUIREMENTS
-    from grader.lessons import LESSONS
-    from grader.paths import hidden_dir
-
     base = {"numpy", "scipy", "pytest", "grader", "click", "rich", "nbformat"}
     for lesson in LESSONS.values():
         if lesson.is_model:
@@ -202,7 +218,7 @@ def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     imported.add(node.module.split(".")[0])
         third_party = imported - base - set(sys.stdlib_module_names)
-        installed = {"sklearn" if name == "scikit-learn" else name for name in LESSON_REQUIREMENTS.get(lesson.id, ())}
+        installed = {"sklearn" if name == "scikit-learn" else name for name in lesson.requires}
         assert third_party <= installed, f"{lesson.id}: setup.sh does not install {sorted(third_party - installed)}"
 
 

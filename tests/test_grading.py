@@ -9,8 +9,9 @@ from conftest import REPO
 
 from grader.api import GradeRequest, grade
 from grader.cli import main
-from grader.lessons import LESSONS
-from grader.paths import assignment_dir, reference_submission
+from grader.course.catalogue import LESSONS
+from grader.course.paths import assignment_dir
+from grader.course.references import reference_submission
 
 NUMPY_LESSONS = ["tensors", "activations", "losses", "backprop", "optimizers"]
 
@@ -60,7 +61,7 @@ def test_grading_needs_no_torch_or_tensorflow():
 
 def test_validate_skips_a_model_lesson_without_its_data_saying_so_unless_named(tmp_path, monkeypatch):
     from grader import validation
-    from grader.lessons import LESSONS
+    from grader.course.catalogue import LESSONS
 
     monkeypatch.setattr(validation, "LESSONS", {"imdb": LESSONS["imdb"]})
     said: list[str] = []

@@ -25,13 +25,13 @@ from conftest import bubblewrap_available, make_submission, needs_fashion
 
 from grader.api import GradeRequest, grade_batch
 from grader.cli import main
-from grader.lessons import LESSONS
-from grader.paths import PACKAGE_DIR, reference_dir
+from grader.course.catalogue import LESSONS
+from grader.course.paths import reference_dir
 from grader.runner import sandbox
 
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 SECRET = "SECRET-51c9-test-labels"
-HIDDEN_FILE = PACKAGE_DIR / "hidden" / "tensors" / "test_tensors_hidden.py"
+HIDDEN_FILE = reference_dir("tensors") / "hidden" / "test_tensors_hidden.py"
 #: A line of the hidden suite and of the reference that a student must never read.
 HIDDEN_MARKER = "Hidden checks of ``tensors.py``"
 REFERENCE_MARKER = "### BEGIN SOLUTION"

@@ -23,11 +23,11 @@ from conftest import REPO, needs_fashion, needs_imdb
 from grader.api import GradeRequest, check, grade
 from grader.checks import CheckFailed
 from grader.cli import main
+from grader.course.catalogue import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
+from grader.course.paths import reference_dir
 from grader.distribution import build_student_distribution
 from grader.feedback import html_report, write_feedback
-from grader.lessons import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
 from grader.models import accuracy, confusion_matrix, validate_labels
-from grader.paths import reference_dir
 from grader.release import lesson_files
 from grader.results import GradingResult, TestResult
 
@@ -111,7 +111,10 @@ def test_student_distribution_carries_the_data_layer_and_manifests(tmp_path):
     package = "nn-grader-student/grader/"
     for needed in ("smoke.py", "models.py", "data/store.py", "data/loaders.py", "_course/datasets/fashion_mnist.json", "_course/datasets/imdb.json"):
         assert package + needed in names
-    assert not any("hidden" in name or "model_support" in name for name in names)
+    for lesson in LESSONS.values():
+        if lesson.is_model:
+            assert {f"{package}_course/assignments/{lesson.id}/{name}" for name in lesson_files(lesson)} <= names, lesson.id
+            assert not any(name.endswith(f"/test_{lesson.id}_hidden.py") or f"/reference/{lesson.id}/" in name for name in names), lesson.id
 
 
 # -- feedback --------------------------------------------------------------------------------

@@ -1,27 +1,23 @@
-"""Every mutant of the catalogue loses points exactly on the tasks it breaks."""
+"""Every mutant of the catalogue (``reference/<lesson>/mutants.toml``) loses points exactly on
+the tasks it breaks."""
 
 from __future__ import annotations
 
 import pytest
-from mutants import MUTANTS  # tests/ is on sys.path (rootdir conftest)
 
 from grader.api import GradeRequest, grade
-from grader.lessons import get_lesson
-from grader.paths import reference_dir
+from grader.authoring.mutants import course_mutants
+from grader.course.catalogue import LESSONS
+from grader.course.paths import course_root
 
-
-def test_catalogue_is_large_enough_and_names_real_tasks():
-    assert len(MUTANTS) >= 25
-    assert len({m.id for m in MUTANTS}) == len(MUTANTS)
-    for mutant in MUTANTS:
-        assert mutant.breaks <= set(get_lesson(mutant.lesson).tasks), mutant.id
+MUTANTS = course_mutants(course_root() / "reference", LESSONS.values())
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_mutant_loses_points_on_its_tasks_only(mutant, submission_factory):
-    source = (reference_dir(mutant.lesson) / get_lesson(mutant.lesson).filename).read_text()
-    assert source.count(mutant.old) == 1, f"{mutant.id}: the snippet must occur exactly once in the reference"
-    folder = submission_factory(mutant.lesson, lambda text: text.replace(mutant.old, mutant.new))
+    folder = submission_factory(mutant.lesson)
+    target = folder / mutant.file
+    target.write_text(mutant.apply(target.read_text()))  # MutantError unless the snippet occurs once
 
     result = grade(GradeRequest(mutant.lesson, folder))
 

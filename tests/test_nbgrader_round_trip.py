@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import make_submission
 
-from grader.lessons import get_lesson
-from grader.paths import assignment_dir
+from grader.course.catalogue import get_lesson
+from grader.course.paths import assignment_dir
 from grader.release import config_lines
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")

@@ -19,7 +19,7 @@ keras = pytest.importorskip("keras", reason="needs Keras 3: pip install -e '.[in
 
 from conftest import inputs_away_from_kinks as _x  # noqa: E402
 
-from grader.paths import load_reference  # noqa: E402
+from grader.course.references import load_reference  # noqa: E402
 
 ACT = load_reference("activations", "activations")
 LOSS = load_reference("losses", "losses")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import inputs_away_from_kinks as _x
 
-from grader.paths import load_reference
+from grader.course.references import load_reference
 
 torch = pytest.importorskip("torch", reason="needs PyTorch: pip install -e '.[instructor]'")
 F = torch.nn.functional

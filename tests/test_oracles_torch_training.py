@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.paths import load_reference
+from grader.course.references import load_reference
 
 torch = pytest.importorskip("torch", reason="needs PyTorch: pip install -e '.[instructor]'")
 

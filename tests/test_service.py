@@ -16,7 +16,8 @@ pytest.importorskip("dask.distributed", reason="needs Dask: pip install -e '.[de
 
 from service_fixtures import BIN, Served, fresh_database, postgres_url, request, tar_of, upload, wait_graded  # noqa: E402
 
-from grader.paths import assignment_dir, reference_file  # noqa: E402
+from grader.course.paths import assignment_dir, course_root  # noqa: E402
+from grader.course.references import reference_file
 
 __all__ = ["postgres_url"]  # a fixture, used by name
 
@@ -226,10 +227,11 @@ def test_a_result_is_recorded_once_whatever_arrives_later(tmp_path):
 
 def _mutant_archives() -> dict[str, bytes]:
     """Four kinds of tensors submissions: correct, stubs, and two typical bugs."""
-    from mutants import MUTANTS
+    from grader.authoring.mutants import course_mutants
+    from grader.course.catalogue import LESSONS
 
     source = reference_file("tensors", "tensors").read_text()
-    bugs = [mutant for mutant in MUTANTS if mutant.lesson == "tensors"][:2]
+    bugs = [mutant for mutant in course_mutants(course_root() / "reference", LESSONS.values()) if mutant.lesson == "tensors"][:2]
     archives = {"correct": CORRECT, "stub": STUB}
     for mutant in bugs:
         archives[mutant.id] = tar_of({"tensors.py": source.replace(mutant.old, mutant.new).encode()})

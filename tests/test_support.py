@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.hidden.support import Case, once
+from grader.kit.numeric import Case, once
 
 
 def test_once_builds_a_value_once_per_key_and_freezes_its_arrays():

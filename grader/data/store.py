@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course.paths import course_root
 from grader.errors import GraderFault
-from grader.paths import PACKAGE_DIR, course_root
 
 CHUNK = 1 << 20
 
@@ -58,12 +58,15 @@ class Dataset:
     licence: str
     citation: str
     files: tuple[DataFile, ...]
+    #: How the files are read (:data:`grader.data.loaders.FORMATS`).
+    format: str = ""
+    #: The names of the labels 0, 1, ... (what ``grade new --model`` writes into a manifest).
+    classes: tuple[str, ...] = ()
 
 
 def manifests_dir() -> Path:
-    """``datasets/`` of the course (the manifests; the student distribution packages a copy)."""
-    packaged = PACKAGE_DIR / "_course" / "datasets"
-    return packaged if packaged.is_dir() else course_root() / "datasets"
+    """``datasets/`` of the course root (the manifests; the student distribution packages a copy)."""
+    return course_root() / "datasets"
 
 
 def load_manifest(name: str) -> Dataset:
@@ -73,7 +76,8 @@ def load_manifest(name: str) -> Dataset:
         known = ", ".join(sorted(p.stem for p in manifests_dir().glob("*.json"))) or "none"
         raise DataError(f"unknown data set '{name}' (known: {known})")
     data = json.loads(path.read_text())
-    return Dataset(data["name"], data["title"], data.get("licence", ""), data.get("citation", ""), tuple(DataFile.from_dict(f) for f in data["files"]))
+    files = tuple(DataFile.from_dict(f) for f in data["files"])
+    return Dataset(data["name"], data["title"], data.get("licence", ""), data.get("citation", ""), files, data.get("format", ""), tuple(data.get("classes", ())))
 
 
 def all_datasets() -> list[Dataset]:

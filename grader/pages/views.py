@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from grader.lessons import get_lesson
+from grader.course.catalogue import get_lesson
 from grader.results import GradingResult, TestResult
 
 #: What a student reads when the grader failed on their submission (the grader's own message,

@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader import __version__
+from grader.course.catalogue import LESSONS, UnknownLesson, get_lesson
 from grader.errors import RequestError
-from grader.lessons import LESSONS, UnknownLesson, get_lesson
 from grader.service.accounts import authenticate
 from grader.service.dispatcher import Dispatcher, files_of, queue_position
 from grader.service.models import GRADER_ERROR, INSTRUCTOR, QUEUED, Account, Job, Submission, utcnow

@@ -23,9 +23,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from grader.api import GradeRequest
+from grader.course.catalogue import get_lesson
 from grader.errors import RequestError
 from grader.intake import SubmissionFiles, read_submission
-from grader.lessons import get_lesson
 from grader.results import NOT_THE_STUDENTS, GradingResult
 from grader.service.models import FINAL, GRADED, GRADER_ERROR, GRADING, QUEUED, Job, utcnow
 from grader.service.worker import grade_job

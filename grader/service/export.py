@@ -41,8 +41,8 @@ def export_lesson(sessions: sessionmaker, lesson: str, *, course=None, csv: Path
     counted = counted_results(sessions, lesson, rule)
     results = [result for _, result in counted]
     if course is not None:
+        from grader.course.catalogue import get_lesson
         from grader.gradebook import database_url, write_grades
-        from grader.lessons import get_lesson
 
         url = database_url(course.course_dir, course.db_url)
         for submission, result in counted:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import tomllib
 
+from grader.course.catalogue import LESSONS
 from grader.errors import RequestError
 from grader.feedback import GRADESCOPE_VISIBILITY
-from grader.lessons import LESSONS
 
 VISIBILITY = ("all", "scores")
 EXPORTS = ("latest", "best")

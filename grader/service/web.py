@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grader.course.catalogue import LESSONS
 from grader.feedback import csv_text, gradescope_results
-from grader.lessons import LESSONS
 from grader.pages.render import HTMX_FILE, render, static_file
 from grader.pages.report import dashboard_page, submission_page
 from grader.pages.views import class_view

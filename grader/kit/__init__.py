@@ -1,0 +1,52 @@
+"""The check library: what a lesson's checks import, and nothing that holds an answer.
+
+- :mod:`grader.kit.checks` (also importable as ``grader.checks``): comparisons with
+  tolerances, finite differences, type and shape checks; the public checks use it too.
+- :mod:`grader.kit.numeric`: seeded inputs and the standard checks of a numpy lesson's hidden
+  suite (values, dtype kept, stability, vectorization, inputs left unchanged).
+- :mod:`grader.kit.model_checks`: a model lesson's hidden suite (train in the sandbox under the
+  budget, accuracy tiers on the test split).
+- :mod:`grader.kit.child_kit`: trusted helpers run in the child beside student code.
+
+A hidden suite finds its own lesson with :func:`this_lesson` and its lesson's child helpers
+with :func:`lesson_helpers`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from grader.course.catalogue import Lesson, get_lesson
+
+#: The file of a lesson's own trusted helpers for the child, in its ``hidden/`` folder.
+CHILD_HELPERS = "child_helpers.py"
+
+
+def _lesson_folder(suite_file: str | Path) -> Path:
+    """The lesson folder of a file in its ``hidden/`` folder."""
+    return Path(suite_file).resolve().parent.parent
+
+
+def this_lesson(suite_file: str | Path) -> Lesson:
+    """The lesson whose hidden suite is ``suite_file`` (pass ``__file__``)."""
+    return get_lesson(_lesson_folder(suite_file).name)
+
+
+def lesson_helpers(suite_file: str | Path) -> ModuleType:
+    """The lesson's ``hidden/child_helpers.py`` imported in the grader's process (under a
+    private name, cached), so a check computes expected values with the very functions that
+    it hands to student code in the child."""
+    path = Path(suite_file).resolve().parent / CHILD_HELPERS
+    name = f"_grader_child_helpers_{_lesson_folder(suite_file).name}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the lesson's hidden suite needs its child helpers")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
