@@ -71,13 +71,20 @@ def build_student_distribution(dest: Path) -> Path:
 
 
 def student_readme(main: dict | None = None) -> str:
-    """The student distribution's README: install, the student's commands, and the frameworks
-    of the model lessons with the pins of the main ``pyproject.toml``'s instructor extra."""
+    """The student distribution's README: install, the student's commands (with the course's
+    first lesson as the example), and, when the course has model lessons, their frameworks with
+    the pins of the main ``pyproject.toml``'s instructor extra."""
     main = main_pyproject() if main is None else main
     extra = main["project"].get("optional-dependencies", {}).get("instructor", [])
     torch = next((req for req in extra if req.startswith("torch")), "torch")
     keras = next((req for req in extra if req.startswith("tensorflow")), "tensorflow")
-    return _STUDENT_README.format(torch=torch, keras=keras)
+    lessons = list(LESSONS.values())
+    first = lessons[0].id if lessons else "LESSON"
+    models = [lesson for lesson in lessons if lesson.is_model]
+    text = _STUDENT_README.format(lesson=f"{first:<14}", plain=first)
+    if models:
+        text += _MODEL_LESSONS.format(names=", ".join(lesson.id for lesson in models), dataset=models[0].spec.dataset, torch=torch, keras=keras)
+    return text
 
 
 _STUDENT_README = """\
@@ -85,21 +92,22 @@ _STUDENT_README = """\
 
     pip install nn-grader-student-*.zip   # or the wheel your course's grading service serves
     grade list                     # lessons, tasks and points
-    grade start activations        # copy the stubs into ./activations
-    grade check activations        # run the public checks on ./activations
-    grade data fetch fashion_mnist # the data set of a model lesson (or: grade data import)
+    grade start {lesson} # copy the stubs into ./{plain}
+    grade check {lesson} # run the public checks on ./{plain}
 
 Submitting, to the course's grading service (its front page shows the address):
 
     grade login https://grader.example.edu       # asks for the token your instructor gave you
-    grade submit activations --server https://grader.example.edu
+    grade submit {plain} --server https://grader.example.edu
     grade status --server https://grader.example.edu
 
 or, on the course's JupyterHub (nbgrader's exchange), after the instructor has released the
-lesson: `grade submit activations --student ID` and `grade status --student ID`.
+lesson: `grade submit {plain} --student ID` and `grade status --student ID`.
+"""
 
-The model lessons (fashion_mnist, imdb) need PyTorch or TensorFlow/Keras, which you install
-yourself, at the course's versions:
+_MODEL_LESSONS = """
+The model lessons ({names}) need their data set (`grade data fetch {dataset}`, or `grade data
+import`) and PyTorch or TensorFlow/Keras, which you install yourself, at the course's versions:
 
     pip install "{torch}" --index-url https://download.pytorch.org/whl/cpu
     pip install "{keras}"

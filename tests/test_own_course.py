@@ -308,6 +308,8 @@ def test_own_course_builds_a_student_distribution_and_a_gradescope_zip(tmp_path)
         built = ok(grade(root, "release", "--dist", str(tmp_path / "dist"), timeout=600))
         (archive,) = [Path(line.split(": ", 1)[1].strip()) for line in built.splitlines() if line.startswith("student distribution:")]
         assert archive.is_file(), built
+        readme = zipfile.ZipFile(archive).read("nn-grader-student/README.md").decode()
+        assert "grade start demo" in readme and "activations" not in readme, readme
         venv = tmp_path / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
         installed = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(archive)], capture_output=True, text=True, timeout=900)
