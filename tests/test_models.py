@@ -98,7 +98,7 @@ def test_stubs_are_the_baselines_and_no_reference_is_released(lesson_id):
     assert files["model.py"] == (source / "baseline.py").read_text()
     assert files["model_keras.py"] == (source / "baseline_keras.py").read_text()
     assert (source / "model.py").read_text() not in files.values()
-    assert set(files) == {"model.py", "model_keras.py", "test_model.py", "README.md", "pytest.ini"}
+    assert set(files) == {"model.py", "model_keras.py", "test_model.py", "README.md", "pytest.ini", "lesson.toml"}
     for name, content in files.items():
         assert (REPO / "assignments" / lesson_id / name).read_text() == content
 
