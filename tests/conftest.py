@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -151,3 +152,16 @@ def gradebook_scores(course: Path, lesson_id: str) -> dict[str, float]:
             except MissingEntry:
                 pass
     return scores
+
+
+def run_autograder(root: Path, environment: dict, files: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run an unpacked Gradescope autograder under ``root`` on a submission of ``files``:
+    ``(the run_autograder process, its results.json)``."""
+    submission = root / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    shutil.rmtree(root / "results", ignore_errors=True)
+    submission.mkdir()
+    for name, content in files.items():
+        (submission / name).write_text(content)
+    done = subprocess.run([str(root / "source" / "run_autograder")], env=environment, capture_output=True, text=True, timeout=600, cwd=root)
+    return done, json.loads((root / "results" / "results.json").read_text())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_autograder  # tests/ is on sys.path (rootdir conftest)
 
 from grader.cli import main
 from grader.course.catalogue import LESSONS, get_lesson
@@ -68,17 +69,6 @@ def installed(tmp_path_factory):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert (root / "venv" / "bin" / "grade").is_file(), "setup.sh did not install the grade command into its venv"
     return root, environment
-
-
-def run_autograder(root: Path, environment: dict, files: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
-    submission = root / "submission"
-    shutil.rmtree(submission, ignore_errors=True)
-    shutil.rmtree(root / "results", ignore_errors=True)
-    submission.mkdir()
-    for name, content in files.items():
-        (submission / name).write_text(content)
-    done = subprocess.run([str(root / "source" / "run_autograder")], env=environment, capture_output=True, text=True, timeout=600, cwd=root)
-    return done, json.loads((root / "results" / "results.json").read_text())
 
 
 def check_schema(results: dict) -> None:

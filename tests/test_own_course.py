@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import run_autograder  # tests/ is on sys.path (rootdir conftest)
 
 from grader.course.manifest import MANIFEST, read_manifest
 
@@ -282,18 +282,6 @@ def _unpack_with_modes(archive: Path, target: Path) -> None:
                 os.chmod(target / info.filename, mode & 0o777)
 
 
-def _run_autograder(root: Path, environment: dict, files: dict[str, str]) -> dict:
-    submission = root / "submission"
-    shutil.rmtree(submission, ignore_errors=True)
-    shutil.rmtree(root / "results", ignore_errors=True)
-    submission.mkdir()
-    for name, content in files.items():
-        (submission / name).write_text(content)
-    done = subprocess.run([str(root / "source" / "run_autograder")], env=environment, capture_output=True, text=True, timeout=600, cwd=root)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return json.loads((root / "results" / "results.json").read_text())
-
-
 @pytest.mark.slow
 def test_own_course_builds_a_student_distribution_and_a_gradescope_zip(tmp_path):
     with repository_untouched():
@@ -345,9 +333,15 @@ def test_own_course_builds_a_student_distribution_and_a_gradescope_zip(tmp_path)
         setup = subprocess.run(["bash", str(autograder / "source" / "setup.sh")], env=environment, capture_output=True, text=True, timeout=900)
         assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
 
-        correct = _run_autograder(autograder, environment, {"demo.py": solution})
+        correct = _autograded(autograder, environment, {"demo.py": solution})
         assert correct["score"] == pytest.approx(2) and correct["tests"], correct.get("output")
-        partial = _run_autograder(autograder, environment, {"demo.py": wrong})
+        partial = _autograded(autograder, environment, {"demo.py": wrong})
         assert partial["score"] == pytest.approx(1), partial.get("output")
         failed = {tag for test in partial["tests"] if test["status"] == "failed" for tag in test["tags"]}
         assert "softsign" in failed and "leaky_relu" not in failed, failed
+
+
+def _autograded(root: Path, environment: dict, files: dict[str, str]) -> dict:
+    done, results = run_autograder(root, environment, files)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return results
