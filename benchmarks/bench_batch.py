@@ -64,8 +64,8 @@ def nbgrader_course(root: Path, lessons: list[str], submissions: dict[str, list[
     """A course folder whose submitted/ holds every submission, as `nbgrader collect` leaves them."""
     import nbformat
 
+    from grader.authoring.release import config_lines
     from grader.notebook import lesson_notebook
-    from grader.release import config_lines
 
     course = root / "course"
     course.mkdir()

@@ -92,7 +92,7 @@ def isolation_table(repeat: int, references: dict[str, Path]) -> Table:
 
     from grader.api import GradeRequest, grade
     from grader.runner import sandbox
-    from grader.runner.proxy import Submission
+    from grader.runner.proxy import IsolatedSubmission
 
     table = Table(title=f"What isolation costs (median of {repeat}, seconds)")
     for column in ("child", "start + stop", *(f"grade {lesson}" for lesson in LESSONS)):
@@ -108,7 +108,7 @@ def isolation_table(repeat: int, references: dict[str, Path]) -> Table:
         if mode == "auto" and not protections.bubblewrap:
             table.add_row(label, "not available", *("-" for _ in LESSONS))
             continue
-        start = wall(lambda: _start_and_stop(Submission(Path(folder), ["tensors"])), repeat)
+        start = wall(lambda: _start_and_stop(IsolatedSubmission(Path(folder), ["tensors"])), repeat)
         grades = [wall(lambda lesson=lesson: grade(GradeRequest(lesson, references[lesson])), repeat) for lesson in LESSONS]
         table.add_row(label, f"{start:.3f}", *(f"{g:.2f}" for g in grades))
     os.environ.pop("GRADER_SANDBOX", None)

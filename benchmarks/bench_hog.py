@@ -26,10 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.api import GradeRequest, grade  # noqa: E402
+from grader.core.grading import data_problem  # noqa: E402
 from grader.course.catalogue import LESSONS, get_lesson  # noqa: E402
 from grader.course.paths import reference_dir  # noqa: E402
 from grader.course.references import reference_submission  # noqa: E402
-from grader.grading import data_problem  # noqa: E402
 
 MODEL_FILES = {"torch": "model.py", "keras": "model_keras.py"}
 

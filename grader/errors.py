@@ -7,7 +7,7 @@
 - :class:`RequestError`: the caller asked for something that cannot be done (an unknown
   lesson, a submission that does not exist); a usage error, reported before any grading.
 
-Every exception the grader raises on purpose belongs to one of them; :mod:`grader.outcomes`
+Every exception the grader raises on purpose belongs to one of them; :mod:`grader.core.outcomes`
 maps what a check raised to a test's status with these families.
 """
 

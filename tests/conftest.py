@@ -122,7 +122,7 @@ def make_course(tmp_path: Path, lesson_id: str, students: dict[str, Path], excha
     """A course whose gradebook knows ``lesson_id`` (its source written and
     ``nbgrader generate_assignment`` run) and whose ``submitted/`` holds each student's folder,
     as ``nbgrader collect`` leaves them; ``exchange``: the course's exchange root."""
-    from grader.release import config_lines, write_sources
+    from grader.authoring.release import config_lines, write_sources
 
     course = tmp_path / "course"
     course.mkdir()

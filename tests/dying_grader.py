@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from grader.api import GradeRequest
-from grader.batch import grade_one
+from grader.core.batch import grade_one
 
 
 def grade_or_die(request: GradeRequest) -> dict:

@@ -18,7 +18,7 @@ from grader.api import GradeRequest, Settings
 from grader.course.paths import assignment_dir
 from grader.course.references import reference_file
 from grader.errors import CheckFailed, GraderFault, RequestError, StudentError, StudentFault, SubmissionNotFound, SuiteError
-from grader.intake import read_submission
+from grader.runner.intake import read_submission
 
 
 def _folder_outside_the_course(tmp_path, lesson_id: str, source) -> str:
@@ -113,7 +113,7 @@ def test_pytest_in_an_unrelated_folder_imports_neither_numpy_nor_the_runner(tmp_
 
             def test_nothing_heavy_was_imported(pytestconfig):
                 assert pytestconfig.pluginmanager.has_plugin("grader"), "the grader's plugin is not installed"
-                heavy = sorted(m for m in sys.modules if m == "numpy" or m.startswith(("numpy.", "grader.runner", "grader.collector", "grader.checks")))
+                heavy = sorted(m for m in sys.modules if m == "numpy" or m.startswith(("numpy.", "grader.runner", "grader.core.collector", "grader.checks")))
                 assert heavy == [], heavy
             """
         )

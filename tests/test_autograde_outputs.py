@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_submission
 
-from grader import autograde as batch
+from grader.cli import autograde as batch
 from grader.cli import main
-from grader.results import GradingResult, TestResult
+from grader.core.results import GradingResult, TestResult
 
 LESSON = "activations"
 

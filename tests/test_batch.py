@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.api import GradeRequest, grade, grade_batch
-from grader.batch import outcome
 from grader.cli import main
+from grader.core.batch import outcome
 from grader.course.paths import assignment_dir, reference_dir
 
 

@@ -11,9 +11,9 @@ import sys
 
 from conftest import REPO
 
+from grader.core.results import GradingResult
 from grader.course import manifest
 from grader.course.catalogue import LESSONS
-from grader.results import GradingResult
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -14,7 +14,7 @@ from conftest import make_submission
 from grader.api import Settings
 from grader.cli import main
 from grader.course.catalogue import get_lesson
-from grader.exchange import Exchange, SubmissionError, deliver, list_submissions
+from grader.platforms.exchange import Exchange, SubmissionError, deliver, list_submissions
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 
-from grader.feedback import gradescope_results, html_report, write_csv, write_feedback, write_gradescope
-from grader.results import GradingResult, TestResult
+from grader.core.results import GradingResult, TestResult
+from grader.reports.exports import gradescope_results, write_csv, write_gradescope
+from grader.reports.feedback import html_report, write_feedback
 
 
 def sample(student="s1", broken=True) -> GradingResult:

@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import gradebook_scores, make_course, make_submission, needs_fashion
 
-from grader import grading
 from grader.api import GradeRequest, grade
-from grader.autograde import GRADER_ERROR_EXIT
-from grader.batch import grade_one
 from grader.cli import main
+from grader.cli.autograde import GRADER_ERROR_EXIT
+from grader.core import grading
+from grader.core.batch import grade_one
+from grader.core.results import GradingResult
 from grader.course.catalogue import get_lesson
-from grader.results import GradingResult
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
 FAULTY_SUITE = '''
@@ -190,7 +190,7 @@ def test_a_hidden_suite_that_cannot_run_is_a_grader_error(tmp_path, monkeypatch)
 
 
 def test_an_nbgrader_grade_cell_says_grader_error_instead_of_a_zero(tmp_path, monkeypatch):
-    from grader import notebook
+    from grader.platforms import grade_cells as notebook
 
     monkeypatch.setattr(grading, "hidden_dir", lambda lesson_id: tmp_path / "nowhere")
     monkeypatch.setattr(notebook, "_RESULTS", {})
@@ -201,7 +201,7 @@ def test_an_nbgrader_grade_cell_says_grader_error_instead_of_a_zero(tmp_path, mo
 def test_a_submission_that_kills_its_worker_costs_the_others_nothing(tmp_path):
     from dying_grader import grade_or_die
 
-    from grader.batch import _grade_on_pool
+    from grader.core.batch import _grade_on_pool
 
     folders = [make_submission(tmp_path, "tensors", name=name) for name in ("first", "die-here", "second", "third")]
     jobs = [GradeRequest("tensors", folder) for folder in folders]

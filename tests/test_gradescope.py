@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from conftest import run_autograder  # tests/ is on sys.path (rootdir conftest)
 
 from grader.cli import main
+from grader.core.results import GradingResult, TestResult
 from grader.course.catalogue import LESSONS, get_lesson
 from grader.course.paths import assignment_dir, hidden_dir, reference_dir
-from grader.feedback import GRADESCOPE_VISIBILITY
-from grader.gradescope import GRADER_FAULT_OUTPUT, autograder_results
-from grader.results import GradingResult, TestResult
+from grader.platforms.gradescope import GRADER_FAULT_OUTPUT, autograder_results
+from grader.reports.exports import GRADESCOPE_VISIBILITY
 
 LESSON = "activations"
 #: The keys of Gradescope's results.json that the autograder writes, at the top and per test.
@@ -92,7 +92,7 @@ def test_the_zip_holds_the_scripts_at_its_root_and_nothing_of_other_lessons(tmp_
     suite = {path.relative_to(hidden_dir(LESSON)).as_posix() for path in hidden_dir(LESSON).rglob("*.py") if "__pycache__" not in path.parts}
     assert suite and {name.removeprefix(f"course/reference/{LESSON}/hidden/") for name in names if name.startswith(f"course/reference/{LESSON}/hidden/")} == suite
     packaged = wheel_of(archive)
-    assert "grader/cli.py" in packaged and "grader/suite.ini" in packaged
+    assert "grader/cli/commands.py" in packaged and "grader/core/suite.ini" in packaged
     assert not any(name.startswith(("grader/hidden/", "grader/_course/")) or "reference" in name.split("/") for name in packaged), "the engine's wheel holds no lesson"
     hidden_suites = {path.name for lesson in LESSONS for path in hidden_dir(lesson).glob("*.py")}
     assert not any(name.split("/")[-1] in hidden_suites and name.split("/")[-1].startswith("test_") for name in packaged)

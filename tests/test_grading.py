@@ -60,7 +60,7 @@ def test_grading_needs_no_torch_or_tensorflow():
 
 
 def test_validate_skips_a_model_lesson_without_its_data_saying_so_unless_named(tmp_path, monkeypatch):
-    from grader import validation
+    from grader.authoring import validation
     from grader.course.catalogue import LESSONS
 
     monkeypatch.setattr(validation, "LESSONS", {"imdb": LESSONS["imdb"]})

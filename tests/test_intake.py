@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from grader.intake import IntakeError, IntakeLimits, read_small_file, read_submission
+from grader.runner.intake import IntakeError, IntakeLimits, read_small_file, read_submission
 
 SECRET = b"SECRET-7f3a: the test labels"
 
@@ -366,8 +366,8 @@ def test_undecodable_names_are_refused_and_shown_escaped(folder, tmp_path):
     files = read_submission(folder)
     messages = sorted(refusal.message for refusal in files.refused)
     assert messages == ["\\xffbad.py has a name that is not valid UTF-8: rename it", "tab\\x09here.py has control characters in its name: rename it"]
-    from grader.feedback import write_feedback
-    from grader.results import GradingResult
+    from grader.core.results import GradingResult
+    from grader.reports.feedback import write_feedback
 
     result = GradingResult("tensors", str(folder), "s1", refused=[refusal.to_dict() for refusal in files.refused])
     (written,) = write_feedback([result], tmp_path / "feedback")

@@ -21,15 +21,15 @@ from click.testing import CliRunner
 from conftest import REPO, needs_fashion, needs_imdb
 
 from grader.api import GradeRequest, check, grade
+from grader.authoring.distribution import build_student_distribution
+from grader.authoring.release import lesson_files
 from grader.checks import CheckFailed
 from grader.cli import main
+from grader.core.model_lessons import accuracy, confusion_matrix, validate_labels
+from grader.core.results import GradingResult, TestResult
 from grader.course.catalogue import FRAMEWORKS, LESSONS, ModelSpec, get_lesson
 from grader.course.paths import reference_dir
-from grader.distribution import build_student_distribution
-from grader.feedback import html_report, write_feedback
-from grader.models import accuracy, confusion_matrix, validate_labels
-from grader.release import lesson_files
-from grader.results import GradingResult, TestResult
+from grader.reports.feedback import html_report, write_feedback
 
 MODEL_LESSONS = ["fashion_mnist", "imdb"]
 NEEDS = {"fashion_mnist": needs_fashion, "imdb": needs_imdb}
@@ -109,7 +109,7 @@ def test_student_distribution_carries_the_data_layer_and_manifests(tmp_path):
 
     names = set(zipfile.ZipFile(archive).namelist())
     package = "nn-grader-student/grader/"
-    for needed in ("smoke.py", "models.py", "data/store.py", "data/loaders.py", "_course/datasets/fashion_mnist.json", "_course/datasets/imdb.json"):
+    for needed in ("smoke.py", "kit/smoke.py", "core/model_lessons.py", "data/store.py", "data/loaders.py", "_course/datasets/fashion_mnist.json", "_course/datasets/imdb.json"):
         assert package + needed in names
     for lesson in LESSONS.values():
         if lesson.is_model:
@@ -397,7 +397,7 @@ def test_smoke_check_without_data_says_how_to_get_it(tmp_path, monkeypatch):
 
 # -- the GPU path, as far as a machine without one can check it ------------------------------
 def test_a_gpu_child_gets_the_nvidia_devices_and_no_address_space_limit(monkeypatch, tmp_path):
-    from grader.models import child_limits
+    from grader.core.model_lessons import child_limits
     from grader.runner import proxy, sandbox
 
     monkeypatch.setattr(sandbox, "detect", lambda: sandbox.Protections(root=True, bubblewrap=True, namespaces=True))

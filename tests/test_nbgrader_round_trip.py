@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import make_submission
 
+from grader.authoring.release import config_lines
 from grader.course.catalogue import get_lesson
 from grader.course.paths import assignment_dir
-from grader.release import config_lines
 
 pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[instructor]'")
 BIN = Path(sys.executable).parent

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.pages.report import submission_page, write_report
-from grader.pages.views import class_view, submission_view
-from grader.results import GradingResult, TestResult
+from grader.core.results import GradingResult, TestResult
+from grader.reports.pages.compose import submission_page, write_report
+from grader.reports.pages.views import class_view, submission_view
 
 BIN = Path(sys.executable).parent
 

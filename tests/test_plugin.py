@@ -106,8 +106,8 @@ def test_a_grading_run_renders_no_tracebacks(tmp_path):
     """Nobody reads a grading's terminal: pytest must not render each failure's traceback (it
     made grading a stub submission 13 times slower when the terminal plugin was left out)."""
     from grader.api import GradeRequest
-    from grader.collector import ResultCollector
-    from grader.suite import run_suite
+    from grader.core.collector import ResultCollector
+    from grader.core.suite import run_suite
 
     checks = tmp_path / "test_style.py"
     checks.write_text(

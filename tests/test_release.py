@@ -15,11 +15,11 @@ import pytest
 from conftest import REPO
 
 from grader import __version__
+from grader.authoring.distribution import build_student_distribution
+from grader.authoring.release import BEGIN, END, ReleaseError, lesson_files, out_of_date, solution_lines, strip_solutions, write_sources
 from grader.cli import INSTRUCTOR_COMMANDS
 from grader.course.catalogue import LESSONS, get_lesson
 from grader.course.paths import MANIFEST, assignment_dir, assignments_root, reference_dir
-from grader.distribution import build_student_distribution
-from grader.release import BEGIN, END, ReleaseError, lesson_files, out_of_date, solution_lines, strip_solutions, write_sources
 
 SOURCE = '''import numpy as np
 
@@ -137,7 +137,7 @@ def test_the_student_distribution_builds_a_wheel_with_the_engine_and_the_course(
     assert build.returncode == 0, build.stdout + build.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f"grader/{name}" for name in _engine_files() if name.endswith(".py")} | {"grader/suite.ini"} <= names
+    assert {f"grader/{name}" for name in _engine_files() if name.endswith(".py")} | {"grader/core/suite.ini"} <= names
     for lesson in LESSONS.values():
         assert {f"grader/_course/assignments/{lesson.id}/{name}" for name in lesson_files(lesson)} <= names, lesson.id
     assert "grader/_course/datasets/imdb.json" in names and "grader/_course/datasets/fashion_mnist.json" in names

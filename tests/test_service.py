@@ -161,7 +161,7 @@ def test_kill_9_while_submissions_wait_loses_none_and_grades_each_once(tmp_path)
             assert done["status"] == "graded" and done["result"]["score"] == (14 if int(name[1:]) % 2 else 0)
     finally:
         served.stop()
-    from grader.service.models import Job, Submission, open_database
+    from grader.service.tables import Job, Submission, open_database
 
     with open_database(served.db)() as session:
         assert session.query(Submission).count() == 20 and session.query(Job).filter(Job.status == "graded").count() == 20
@@ -211,7 +211,7 @@ def test_the_front_page_and_the_openapi_page_are_served(service):
 
 def test_a_result_is_recorded_once_whatever_arrives_later(tmp_path):
     from grader.service.dispatcher import Dispatcher
-    from grader.service.models import Job, open_database
+    from grader.service.tables import Job, open_database
 
     sessions = open_database(str(tmp_path / "grader.db"))
     with sessions() as session:
@@ -264,7 +264,7 @@ def test_ten_times_the_load_loses_nothing_and_grades_as_an_idle_grader_does(tmp_
             assert done["status"] == "graded" and _graded_view(done["result"]) == unloaded[kind], (name, kind)
     finally:
         served.stop()
-    from grader.service.models import Job, open_database
+    from grader.service.tables import Job, open_database
 
     with open_database(served.db)() as session:
         assert session.query(Job).count() == 200 and session.query(Job).filter(Job.status == "graded").count() == 200
@@ -306,7 +306,7 @@ def test_a_dask_worker_killed_mid_grading_is_replaced_and_the_job_graded_once(tm
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=30)
-    from grader.service.models import Job, open_database
+    from grader.service.tables import Job, open_database
 
     with open_database(served.db)() as session:
         (job,) = session.query(Job).all()
@@ -347,7 +347,7 @@ def test_a_lost_answer_is_retried_without_a_second_submission(service, tmp_path)
 
     from service_fixtures import free_port
 
-    from grader.service.client import Client
+    from grader.platforms.service_client import Client
 
     port, dropped = free_port(), []
     listener = socket.create_server(("127.0.0.1", port))
@@ -408,7 +408,7 @@ def test_a_stale_sweep_never_grades_a_final_job_again(tmp_path):
     """The sweeper's rows may predate a result just recorded: dispatching such a job again must
     neither reopen it nor send it to Dask."""
     from grader.service.dispatcher import Dispatcher
-    from grader.service.models import Job, open_database
+    from grader.service.tables import Job, open_database
 
     class Recording:
         sent: list = []
@@ -430,7 +430,7 @@ def test_a_stale_sweep_never_grades_a_final_job_again(tmp_path):
 
 def _stored_job(session, status: str, attempts: int = 0):
     """A correct tensors submission of alice's, stored with its job in ``status``; the job."""
-    from grader.service.models import Job, Submission
+    from grader.service.tables import Job, Submission
 
     submission = Submission(id="s1", student="alice", lesson="tensors", sha256="0" * 64, filename="a.tar.gz", archive=CORRECT, size=len(CORRECT))
     submission.job = Job(status=status, attempts=attempts)

@@ -18,7 +18,7 @@ _worker_state = lambda: {  # noqa: E731
     "profile": __import__("dask").config.get("distributed.worker.profile.enabled"),
     "trim": __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_"),
     "omp": __import__("os").environ.get("OMP_NUM_THREADS"),
-    "warm": "grader.grading" in __import__("sys").modules,
+    "warm": "grader.core.grading" in __import__("sys").modules,
     "database": "sqlalchemy" in __import__("sys").modules,
 }
 

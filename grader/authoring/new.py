@@ -17,10 +17,10 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.authoring.release import ReleaseError, write_assignments
 from grader.course.catalogue import LESSONS, get_lesson, load_catalogue
 from grader.course.manifest import MANIFEST, ManifestError, read_manifest
 from grader.course.paths import PACKAGE_DIR, assignments_root, course_root, reference_root
-from grader.release import ReleaseError, write_assignments
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")

@@ -19,6 +19,8 @@ PACKAGED_COURSE = PACKAGE_DIR / "_course"
 #: The environment variable that points the engine at another course.
 COURSE_ROOT_VARIABLE = "GRADER_COURSE_ROOT"
 MANIFEST = "lesson.toml"
+#: The file of a lesson's own trusted helpers for the child, in its ``hidden/`` folder.
+CHILD_HELPERS = "child_helpers.py"
 
 
 def course_root() -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.course.catalogue import get_lesson
 from grader.course.paths import reference_dir
-from grader.intake import SubmissionFiles, read_submission
+from grader.runner.intake import SubmissionFiles, read_submission
 
 
 def reference_file(lesson_id: str, module: str) -> Path:

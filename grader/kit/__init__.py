@@ -1,6 +1,6 @@
 """The check library: what a lesson's checks import, and nothing that holds an answer.
 
-- :mod:`grader.kit.checks` (also importable as ``grader.checks``): comparisons with
+- :mod:`grader.kit.checks` (also importable as ``grader.kit.checks``): comparisons with
   tolerances, finite differences, type and shape checks; the public checks use it too.
 - :mod:`grader.kit.numeric`: seeded inputs and the standard checks of a numpy lesson's hidden
   suite (values, dtype kept, stability, vectorization, inputs left unchanged).
@@ -20,9 +20,9 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import CHILD_HELPERS
 
-#: The file of a lesson's own trusted helpers for the child, in its ``hidden/`` folder.
-CHILD_HELPERS = "child_helpers.py"
+__all__ = ["CHILD_HELPERS", "lesson_helpers", "this_lesson"]
 
 
 def _lesson_folder(suite_file: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """The engine's trusted helpers inside the child process that runs student code.
 
 This file is copied beside the child's runner (``grader/runner/child.py``) and imported there
-before any student code (see :func:`grader.session.open_child`), with the lesson's own
+before any student code (see :func:`grader.core.session.open_child`), with the lesson's own
 ``hidden/child_helpers.py`` where it has one; like the runner it depends on the standard
 library and numpy alone, never on the ``grader`` package. A hidden check applies a helper with
 ``Program.helper(name, ...)``: :data:`HELPERS` is what those names mean. These are the model

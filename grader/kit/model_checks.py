@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed
+from grader.core.model_lessons import accuracy, confusion_matrix, load_lesson_data, validate_labels
+from grader.core.results import DETAILS_PROPERTY, MESSAGE_PROPERTY
 from grader.course.catalogue import FRAMEWORKS, get_lesson
 from grader.errors import StudentError, StudentTimeout
-from grader.models import accuracy, confusion_matrix, load_lesson_data, validate_labels
-from grader.plugin import DETAILS_PROPERTY, MESSAGE_PROPERTY
+from grader.kit.checks import CheckFailed
 from grader.runner.proxy import Program, RemoteObject
 
 if TYPE_CHECKING:
-    from grader.api import GradeRequest
+    from grader.core.request import GradeRequest
 
 SEED = 0
 #: Seconds the framework's set-up calls (seeding, the GPU probe) may take.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from grader.checks import (
+from grader.kit.checks import (
     CheckFailed,
     assert_close,
     assert_finite,
@@ -175,7 +175,7 @@ class Case:
     inputs: dict | None = None
     what: str | None = None
     shape: tuple | None = None  # the result's shape, when not that of ``expected``
-    #: Other results that are right too, entry by entry (see :func:`grader.checks.assert_close`).
+    #: Other results that are right too, entry by entry (see :func:`grader.kit.checks.assert_close`).
     alternatives: tuple = ()
 
 

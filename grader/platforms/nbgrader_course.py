@@ -1,6 +1,6 @@
 """``grade autograde --course``: grade a course's submissions into nbgrader's gradebook.
 
-Which submissions: :mod:`grader.collected`; how scores are written: :mod:`grader.gradebook`.
+Which submissions: :mod:`grader.platforms.collected`; how scores are written: :mod:`grader.platforms.gradebook`.
 Each result is recorded as it arrives and committed on its own: re-running is idempotent, and
 a batch stopped half way resumes by running it again. A ``grader-error`` result is never
 written: the gradebook keeps what it had, and the next run grades that submission again.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from grader.api import GradeRequest, Settings
-from grader.collected import collected_submissions, exchange_submissions
+from grader.core.request import GradeRequest
+from grader.core.results import GradingResult
 from grader.course.catalogue import get_lesson
-from grader.gradebook import database_url, write_grades
-from grader.results import GradingResult
+from grader.platforms.collected import collected_submissions, exchange_submissions
+from grader.platforms.gradebook import database_url, write_grades
+from grader.platforms.settings import Settings
 
 
 def autograde_course(
@@ -32,7 +33,7 @@ def autograde_course(
     the course's gradebook (``db_url``, else the course's; under its course id, else
     nbgrader's ``default_course``) as it arrives.
 
-    ``grade_all(requests, on_result)`` grades the requests (default: :func:`grader.api.grade_batch`).
+    ``grade_all(requests, on_result)`` grades the requests (default: :func:`grader.core.batch.grade_many`).
     With ``all_submissions``, every submission in the exchange is graded (for the results and
     feedback). Whichever runs, the gradebook gets the one rule of every path: each student's
     latest collected submission (the one in ``submitted/``, by its timestamp), never one
@@ -40,10 +41,10 @@ def autograde_course(
     ``autograded/`` copy is of another submission (``nbgrader generate_feedback`` would show
     that one's code under this score).
     """
-    from grader.api import grade_batch
+    from grader.core.batch import grade_many
 
     lesson = get_lesson(template.lesson)
-    grade_all = grade_all or (lambda requests, on_result: grade_batch(requests, on_result=on_result))
+    grade_all = grade_all or (lambda requests, on_result: grade_many(list(requests), on_result=on_result))
     url = database_url(settings.course_dir, db_url or settings.db_url)
     course_id = settings.course_id or "default_course"  # nbgrader's own default
     collected = collected_submissions(settings, lesson)
@@ -74,7 +75,7 @@ def autograde_course(
 
 
 def _note_stale_autograded(settings: Settings, lesson_id: str, submission, note: Callable[[str], None]) -> None:
-    from grader.intake import read_small_file
+    from grader.runner.intake import read_small_file
 
     folder = settings.course_dir / "autograded" / submission.student / lesson_id
     stamp = read_small_file(folder, "timestamp.txt", max_bytes=256) if folder.is_dir() else None

@@ -1,6 +1,6 @@
 """The grader's side of the child process: start it, call the student's functions, stop it.
 
-``Submission`` owns one child per submission, reused across tests, restarted after a crash or
+``IsolatedSubmission`` owns one child per submission, reused across tests, restarted after a crash or
 a timeout, and killed with its whole process group on ``close``. A call's arguments and result
 cross as :mod:`grader.runner.protocol` messages; every comparison happens in the grader.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import StudentCrash, StudentError, StudentTimeout
-from grader.intake import SubmissionFiles, read_submission
 from grader.runner import protocol, sandbox, zygote
+from grader.runner.intake import SubmissionFiles, read_submission
 
 DEFAULT_CALL_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 30.0
@@ -76,11 +76,11 @@ def stop_all() -> None:
         submission.stop()
 
 
-class Submission:
+class IsolatedSubmission:
     """A student's submission, loaded in a child process and called through a proxy.
 
-    ``path``: the submission (a folder or an archive, read by :func:`grader.intake.read_submission`),
-    or its files as already read (:class:`grader.intake.SubmissionFiles`); only those files reach
+    ``path``: the submission (a folder or an archive, read by :func:`grader.runner.intake.read_submission`),
+    or its files as already read (:class:`grader.runner.intake.SubmissionFiles`); only those files reach
     the child, written afresh for every child it starts. ``modules`` are the module names (file
     stems) the student writes; ``secrets`` are the paths the child must never read (the
     answers); ``helper_files`` are trusted modules installed beside the child's runner, whose
@@ -225,7 +225,7 @@ class Submission:
 
     close = stop
 
-    def __enter__(self) -> Submission:
+    def __enter__(self) -> IsolatedSubmission:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -480,7 +480,7 @@ class RemoteObject:
     """An object of the student's that lives in the child: methods, attributes and operators
     run there (``obj.call("forward", x)``, ``obj.get("W")``, ``obj + 1``)."""
 
-    def __init__(self, submission: Submission, number: int, type_name: str):
+    def __init__(self, submission: IsolatedSubmission, number: int, type_name: str):
         self._submission = submission
         self.number = number
         self.type_name = type_name
@@ -579,7 +579,7 @@ class Program:
 class ModuleProxy:
     """Attribute access on a student's module: ``proxy.sigmoid(x)`` runs it in the child."""
 
-    def __init__(self, submission: Submission, module: str):
+    def __init__(self, submission: IsolatedSubmission, module: str):
         self._submission = submission
         self._module = module
 
@@ -598,13 +598,13 @@ class ModuleProxy:
         return self._submission.call(self._module, name, *args, **kwargs)
 
     def call_many(self, calls: list[tuple[str, tuple, dict]]) -> list:
-        """Several calls in one round trip (see :meth:`Submission.call_many`)."""
+        """Several calls in one round trip (see :meth:`IsolatedSubmission.call_many`)."""
         return self._submission.call_many(self._module, calls)
 
     def store(self, value, name: str | None = None) -> protocol.Stored:
-        """Send ``value`` to the child once (see :meth:`Submission.store`)."""
+        """Send ``value`` to the child once (see :meth:`IsolatedSubmission.store`)."""
         return self._submission.store(value, name)
 
     def run(self, program: Program) -> list:
-        """Run a :class:`Program` (see :meth:`Submission.run_program`)."""
+        """Run a :class:`Program` (see :meth:`IsolatedSubmission.run_program`)."""
         return self._submission.run_program(self._module, program)

@@ -276,7 +276,7 @@ def install_runner(workdir: Path, helper_files: tuple[str, ...] = ()) -> None:
 
 
 def copy_submission(files, workdir: Path, uid: int | None, secrets: tuple[str, ...] = ()) -> None:
-    """The submission's accepted files (a :class:`grader.intake.SubmissionFiles`: regular
+    """The submission's accepted files (a :class:`grader.runner.intake.SubmissionFiles`: regular
     files read as data, never through a link) written afresh as ``workdir/submission``,
     owned by the child's user."""
     target = workdir / "submission"

@@ -85,7 +85,7 @@ class Zygote:
         return not self.broken and self.process.poll() is None
 
     def fork(self, submission, modules: list[str], options: dict, uid: int) -> tuple[int, int, int]:
-        """Refill the slot with ``submission`` (a :class:`grader.intake.SubmissionFiles`) and fork a child serving ``modules``; returns
+        """Refill the slot with ``submission`` (a :class:`grader.runner.intake.SubmissionFiles`) and fork a child serving ``modules``; returns
         ``(pid in the zygote's namespace, fd to write to it, fd to read from it)``."""
         sandbox.copy_submission(submission, self.slot, uid, self.secrets)
         to_child_r, to_child_w = protocol.make_pipe()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.errors import RequestError
-from grader.service.models import INSTRUCTOR, STUDENT, Account
+from grader.service.tables import INSTRUCTOR, STUDENT, Account
 
 #: What an account name may be (a student id as nbgrader and the exchange accept it).
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")

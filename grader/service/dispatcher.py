@@ -1,7 +1,7 @@
 """Grading jobs onto Dask, results back into the database exactly once, lost work found again.
 
 :class:`Dispatcher` sends each queued job to the Dask cluster as ``grade one request``
-(:func:`grader.batch.grade_one`, the same call the batch makes), with the submission's files
+(:func:`grader.core.batch.grade_one`, the same call the batch makes), with the submission's files
 in the request (no shared filesystem needed). When a future finishes, its result is written
 with a conditional update (only while the job is not final), so a duplicate delivery changes
 nothing. The sweeper re-dispatches every unfinished job that no future of this process is
@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from grader.api import GradeRequest
+from grader.core.request import GradeRequest
+from grader.core.results import NOT_THE_STUDENTS, GradingResult
 from grader.course.catalogue import get_lesson
 from grader.errors import RequestError
-from grader.intake import SubmissionFiles, read_submission
-from grader.results import NOT_THE_STUDENTS, GradingResult
-from grader.service.models import FINAL, GRADED, GRADER_ERROR, GRADING, QUEUED, Job, utcnow
+from grader.runner.intake import SubmissionFiles, read_submission
+from grader.service.tables import FINAL, GRADED, GRADER_ERROR, GRADING, QUEUED, Job, utcnow
 from grader.service.worker import grade_job
 
 log = logging.getLogger("grader.service")

@@ -2,7 +2,7 @@
 
 Each student's latest graded submission of the lesson counts (or their best, where the policy
 says ``export = "best"``); a submission the grader failed on never counts. The gradebook is
-written with nbgrader's own API (:mod:`grader.gradebook`), one committed submission at a time.
+written with nbgrader's own API (:mod:`grader.platforms.gradebook`), one committed submission at a time.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from grader.results import GradingResult
-from grader.service.models import GRADED, Job, Submission
+from grader.core.results import GradingResult
+from grader.service.tables import GRADED, Job, Submission
 
 
 def counted_results(sessions: sessionmaker, lesson: str, rule: str = "latest") -> list[tuple[Submission, GradingResult]]:
@@ -36,20 +36,20 @@ def counted_results(sessions: sessionmaker, lesson: str, rule: str = "latest") -
 def export_lesson(sessions: sessionmaker, lesson: str, *, course=None, csv: Path | None = None, gradescope: Path | None = None, rule: str = "latest") -> int:
     """Write the counted scores of ``lesson`` into ``course``'s gradebook (a
     :class:`grader.api.Settings`), ``csv`` and ``gradescope``; how many students."""
-    from grader import feedback
+    from grader.reports import exports
 
     counted = counted_results(sessions, lesson, rule)
     results = [result for _, result in counted]
     if course is not None:
         from grader.course.catalogue import get_lesson
-        from grader.gradebook import database_url, write_grades
+        from grader.platforms.gradebook import database_url, write_grades
 
         url = database_url(course.course_dir, course.db_url)
         for submission, result in counted:
             stamp = submission.received_at.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
             write_grades(url, course.course_id or "default_course", get_lesson(lesson), submission.student, stamp, result)
     if csv is not None:
-        feedback.write_csv(results, csv)
+        exports.write_csv(results, csv)
     if gradescope is not None and results:
-        feedback.write_gradescope(results, gradescope)
+        exports.write_gradescope(results, gradescope)
     return len(counted)

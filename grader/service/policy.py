@@ -24,7 +24,7 @@ import tomllib
 
 from grader.course.catalogue import LESSONS
 from grader.errors import RequestError
-from grader.feedback import GRADESCOPE_VISIBILITY
+from grader.reports.exports import GRADESCOPE_VISIBILITY
 
 VISIBILITY = ("all", "scores")
 EXPORTS = ("latest", "best")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from grader.service.app import Service, create_app
 from grader.service.dispatcher import MODEL_RESOURCE, Dispatcher
-from grader.service.models import open_database
 from grader.service.policy import load_policy
+from grader.service.tables import open_database
 from grader.service.worker import WarmGradingWorker
 
 #: Dask settings for grading workers, measured on tensors jobs (CPU per job: 0.23 s in a plain
@@ -69,8 +69,8 @@ def student_distribution(db: str) -> Path | None:
     None when this installation cannot build it (no checkout of the grader). The project's zip
     is there at once; its wheel follows from a background build (the front page names the
     wheel once it is there)."""
-    from grader.distribution import build_student_distribution
-    from grader.release import ReleaseError
+    from grader.authoring.distribution import build_student_distribution
+    from grader.authoring.release import ReleaseError
 
     folder = (Path(db).resolve().parent if "://" not in db else Path("service").resolve()) / "dist"
     try:

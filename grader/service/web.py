@@ -1,6 +1,6 @@
 """The service's web pages: sign in with a token, a student's submissions and their live
 feedback, an instructor's class dashboard. The same templates as the static reports
-(:mod:`grader.pages`); htmx, served from ``/static``, updates a queued submission in place.
+(:mod:`grader.reports.pages`); htmx, served from ``/static``, updates a queued submission in place.
 
 A sign-in sets a cookie holding the account's id, an expiry and an HMAC of both under a key
 made when the service starts (HttpOnly, SameSite=Strict: a restart signs everyone out). A
@@ -22,15 +22,17 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grader.core.results import GradingResult
 from grader.course.catalogue import LESSONS
-from grader.feedback import csv_text, gradescope_results
-from grader.pages.render import HTMX_FILE, render, static_file
-from grader.pages.report import dashboard_page, submission_page
-from grader.pages.views import class_view
-from grader.results import GradingResult
+from grader.reports.exports import csv_text, gradescope_results
+from grader.reports.pages.compose import dashboard_page, submission_page
+from grader.reports.pages.render import HTMX_FILE, render, static_file
+from grader.reports.pages.views import class_view
 from grader.service.accounts import authenticate
 from grader.service.export import counted_results
-from grader.service.models import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submission
+from grader.service.submissions import accept
+from grader.service.submissions import details as submission_details
+from grader.service.tables import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submission
 
 COOKIE = "grader_session"
 #: How long a sign-in lasts.
@@ -66,8 +68,6 @@ class SignIn(Exception):
 
 def add_pages(app: FastAPI, service, database) -> None:
     """Add the web pages to ``app`` (see the module docstring)."""
-    from grader.service.app import _details, accept
-
     key = SessionKey()
     htmx_url = f"/static/{HTMX_FILE}"
 
@@ -140,7 +140,7 @@ def add_pages(app: FastAPI, service, database) -> None:
         return submission
 
     def live_context(submission: Submission, account: Account, session: Session) -> dict:
-        details = _details(session, submission, instructor=account.role == INSTRUCTOR, policy=service.policy)
+        details = submission_details(session, submission, instructor=account.role == INSTRUCTOR, policy=service.policy)
         result = GradingResult.from_dict(details["result"]) if details["result"] else None
         return {"submission": submission, "details": details, "graded": result, "poll_s": POLL_S}
 

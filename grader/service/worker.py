@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from distributed import WorkerPlugin
 
-from grader.api import GradeRequest
+from grader.core.request import GradeRequest
 
 
 def grade_job(request: GradeRequest) -> dict:
-    """One job on a worker: :func:`grader.batch.grade_one` (never raises)."""
-    from grader.batch import grade_one
+    """One job on a worker: :func:`grader.core.batch.grade_one` (never raises)."""
+    from grader.core.batch import grade_one
 
     return grade_one(request)
 
@@ -27,7 +27,7 @@ class WarmGradingWorker(WorkerPlugin):
     name = "grader-warm-start"
 
     def setup(self, worker) -> None:
-        import grader.grading  # noqa: F401 - the import is the warm start
+        import grader.core.grading  # noqa: F401 - the import is the warm start
         from grader.runner.sandbox import detect
 
         detect()

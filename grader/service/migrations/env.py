@@ -1,9 +1,9 @@
-"""Alembic's environment for the service's database (run by :func:`grader.service.models.upgrade`)."""
+"""Alembic's environment for the service's database (run by :func:`grader.service.tables.upgrade`)."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from grader.service.models import Base
+from grader.service.tables import Base
 
 config = context.config
 

@@ -1,0 +1,6 @@
+"""The ``grade`` command line (click): the commands in :mod:`grader.cli.commands`, the batch
+command's run in :mod:`grader.cli.autograde`. The console script is ``grader.cli:main``."""
+
+from grader.cli.commands import INSTRUCTOR_COMMANDS, main
+
+__all__ = ["INSTRUCTOR_COMMANDS", "main"]

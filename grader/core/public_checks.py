@@ -1,0 +1,35 @@
+"""Run a lesson's public checks on a student's folder: ``grade check``'s core.
+
+Public checks run in the student's own process (fast, on the student's machine); they are the
+lesson's ``test_<module>.py`` from the released assignment, run against the student's files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.core.collector import ResultCollector
+from grader.core.request import GradeRequest
+from grader.core.results import GradingResult
+from grader.core.suite import run_suite
+from grader.course.catalogue import Lesson, get_lesson
+from grader.course.paths import assignment_dir
+from grader.errors import SubmissionNotFound
+
+
+def public_checks_file(lesson: Lesson) -> Path:
+    """The released public checks of ``lesson``."""
+    return assignment_dir(lesson.id) / f"test_{lesson.module}.py"
+
+
+def run_public_checks(lesson_id: str, folder: Path, *, data_dir: str | Path | None = None) -> GradingResult:
+    """Run the public checks of ``lesson_id`` against the student's ``folder`` (a model
+    lesson's smoke run reads its data from ``data_dir``, default: the configured one)."""
+    lesson = get_lesson(lesson_id)
+    if not folder.is_dir():
+        raise SubmissionNotFound(f"folder '{folder}' does not exist")
+    request = GradeRequest(lesson.id, folder, data_dir=Path(data_dir).resolve() if data_dir else None)
+    checks = public_checks_file(lesson)
+    result = run_suite([checks], ResultCollector(request, isolate=False), ini=checks.parent / "pytest.ini", forget_modules=True)
+    result.submission = str(folder)
+    return result

@@ -1,0 +1,108 @@
+"""Where a grading's student code runs: its isolated child, or (public checks) this process.
+
+:func:`open_child` sets up the child of one submission as the lesson needs it: the resource
+limits and GPU access of a model lesson, the paths the child must never read (the reference
+solutions, the hidden suites, the data directory with its test labels), the lessons' trusted
+helpers, and a warm start from a zygote for the numpy lessons. :func:`import_in_process` and
+:func:`alarm` are the public checks' side: the student's module imported here, under a
+per-test time limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import signal
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from grader.course.catalogue import Lesson
+from grader.course.paths import PACKAGE_DIR
+from grader.errors import StudentTimeout
+
+if TYPE_CHECKING:
+    from grader.core.request import GradeRequest
+    from grader.runner.intake import SubmissionFiles
+    from grader.runner.proxy import IsolatedSubmission
+
+#: The engine's trusted helpers, copied beside the child's runner (see the file's docstring).
+CHILD_KIT = PACKAGE_DIR / "kit" / "child_kit.py"
+
+
+def helper_files(lesson: Lesson) -> tuple[Path, ...]:
+    """The trusted modules installed beside the child's runner: the engine's and the lesson's
+    own ``hidden/child_helpers.py`` where it has one."""
+    from grader.course.paths import CHILD_HELPERS, hidden_dir
+
+    own = hidden_dir(lesson.id) / CHILD_HELPERS
+    return (CHILD_KIT, own) if own.is_file() else (CHILD_KIT,)
+
+
+def answer_paths(data_dir: str | Path | None = None) -> tuple[str, ...]:
+    """What a child must never read: the lesson folders (reference solutions and hidden
+    suites) and the data directory (the model lessons' test labels), where they exist."""
+    from grader.course.paths import reference_root
+    from grader.data.store import data_dir as resolve
+
+    paths = [reference_root(), resolve(data_dir)]
+    return tuple(str(path.resolve()) for path in paths if path.exists())
+
+
+def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | Path) -> IsolatedSubmission:
+    """The (not yet started) isolated child of the submission ``files`` of ``lesson``."""
+    from grader.runner.proxy import IsolatedSubmission
+
+    limits = None
+    if lesson.is_model:
+        from grader.core.model_lessons import child_limits
+        from grader.runner.sandbox import gpu_devices
+
+        limits = child_limits(gpu=request.device != "cpu" and bool(gpu_devices()))
+    return IsolatedSubmission(
+        files,
+        lesson.modules,
+        request.call_timeout_s or lesson.call_timeout_s,
+        limits=limits,
+        handles=lesson.handles,
+        secrets=answer_paths(request.data_dir),
+        warm_start=not lesson.is_model,
+        preload=lesson.preload,
+        helper_files=helper_files(lesson),
+    )
+
+
+def import_in_process(lesson: Lesson, folder: Path | None) -> ModuleType:
+    """The student's module of ``lesson`` imported in this process, from ``folder`` (put first
+    on ``sys.path`` until :func:`forget_folder`) or, without one, from the current path."""
+    for module in lesson.modules:
+        sys.modules.pop(module, None)
+    if folder is not None and str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return importlib.import_module(lesson.module)
+
+
+def forget_folder(folder: Path | None) -> None:
+    """Undo :func:`import_in_process`'s change to ``sys.path``."""
+    if folder is not None and str(folder) in sys.path:
+        sys.path.remove(str(folder))
+
+
+def _raise_timeout(signum, frame):
+    raise StudentTimeout("the check did not finish in time (an endless loop, or far too slow)")
+
+
+@contextlib.contextmanager
+def alarm(seconds: float):
+    """Raise :class:`StudentTimeout` in this process when the block runs past ``seconds``
+    (where the platform has ``SIGALRM``; elsewhere no limit)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    signal.signal(signal.SIGALRM, _raise_timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)

@@ -1,0 +1,213 @@
+"""What the pages show, computed from results: a submission's page and a lesson's class view.
+
+Plain data for the templates (:mod:`grader.reports.pages.render`); nothing here writes HTML.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from grader.core.results import GradingResult, TestResult
+from grader.course.catalogue import get_lesson
+
+#: What a student reads when the grader failed on their submission (the grader's own message,
+#: which may name its internals, is for the instructor).
+NOT_GRADED_FOR_STUDENT = (
+    "Your submission could not be graded because the grader itself failed. This is not your fault and "
+    "costs you nothing: it will be graded again once the problem is fixed."
+)
+#: How many students a failure message lists on the class view.
+STUDENTS_PER_MESSAGE = 3
+
+
+@dataclass
+class TaskToFix:
+    """A task that lost points: its score and the checks that did not pass."""
+
+    task: str
+    score: float
+    max_score: float
+    checks: list[TestResult]
+
+    @property
+    def lost(self) -> float:
+        return round(self.max_score - self.score, 6)
+
+
+@dataclass
+class ModelView:
+    """A model lesson's measurements as the page shows them."""
+
+    accuracy: float | None
+    baseline: float
+    tiers: list[tuple[float, float, bool]]  # (accuracy, points, reached)
+    train_seconds: float | None
+    budget_s: float | None
+    framework: str
+    device: str
+    classes: list[str]
+    confusion: list[tuple[str, list[tuple[int, float, bool]], float]]  # (class, [(count, share of row, on the diagonal)], recall)
+    curves_svg: str | None
+
+
+@dataclass
+class SubmissionView:
+    """One submission's page: the score first, then what to fix first, then the rest."""
+
+    result: GradingResult
+    graded_at: datetime | None
+    to_fix: list[TaskToFix]
+    correct_tasks: list[tuple[str, float]]
+    model: ModelView | None
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.result.score / self.result.max_score if self.result.graded and self.result.max_score else 0.0
+
+
+def submission_view(result: GradingResult, graded_at: datetime | None = None, *, curves: bool = True) -> SubmissionView:
+    """The page of ``result``: tasks that lost points, most points lost first (then in lesson
+    order), each with its failed and errored checks; fully correct tasks apart."""
+    failed: dict[str, list[TestResult]] = defaultdict(list)
+    for test in result.tests:
+        if test.status != "passed":
+            failed[test.task].append(test)
+    to_fix, correct = [], []
+    for order, (task, (score, max_score)) in enumerate(result.task_scores().items()):
+        if score < max_score or failed.get(task):
+            to_fix.append((order, TaskToFix(task, score, max_score, failed.get(task, []))))
+        else:
+            correct.append((task, max_score))
+    ranked = [task for _, task in sorted(to_fix, key=lambda item: (-item[1].lost, item[0]))]
+    return SubmissionView(result, graded_at, ranked, correct, model_view(result, curves=curves))
+
+
+def model_view(result: GradingResult, *, curves: bool = True) -> ModelView | None:
+    """A model lesson's accuracy against its tiers, confusion matrix with per-class recall and
+    training curves; None for a numpy lesson or a result without measurements."""
+    details = result.details
+    lesson = get_lesson(result.lesson) if result.lesson else None
+    if not details or lesson is None or not lesson.is_model:
+        return None
+    spec = lesson.spec
+    accuracy = details.get("accuracy")
+    tiers = [(threshold, points, accuracy is not None and accuracy >= threshold) for threshold, points in spec.tiers]
+    classes = list(details.get("classes") or spec.classes)
+    confusion = []
+    for index, row in enumerate(details.get("confusion_matrix") or []):
+        total = sum(row) or 1
+        cells = [(count, count / total, column == index) for column, count in enumerate(row)]
+        confusion.append((classes[index] if index < len(classes) else str(index), cells, row[index] / total))
+    history = details.get("history")
+    svg = None
+    if curves and history:
+        from grader.reports.plots import training_curves_svg
+
+        svg = training_curves_svg(history, f"{result.lesson}: training curves")
+    return ModelView(
+        accuracy,
+        spec.baseline,
+        tiers,
+        details.get("train_seconds"),
+        details.get("budget_s"),
+        str(details.get("framework") or ""),
+        str(details.get("device") or ""),
+        classes,
+        confusion,
+        svg,
+    )
+
+
+@dataclass
+class TaskRate:
+    """How the class did on one task: the share fully correct, and its most-failed check."""
+
+    task: str
+    correct: int
+    total: int
+    worst_check: str
+    worst_check_failed: int
+
+    @property
+    def fail_percent(self) -> float:
+        return 100.0 * (self.total - self.correct) / self.total if self.total else 0.0
+
+
+@dataclass
+class CommonFailure:
+    """One failure message, how many submissions got it, and a few of their students."""
+
+    check: str
+    message: str
+    count: int
+    students: list[str]
+
+
+@dataclass
+class ClassView:
+    """A lesson's dashboard: scores, tasks worst first, commonest failures, the students."""
+
+    lesson: str
+    results: list[GradingResult]
+    not_graded: list[GradingResult]
+    histogram_svg: str | None
+    tasks: list[TaskRate]
+    failures: list[CommonFailure]
+    timeline_svg: str | None
+    deadline: datetime | None
+    students: list[tuple[str, GradingResult]] = field(default_factory=list)
+
+    @property
+    def mean_percent(self) -> float:
+        scores = [100.0 * r.score / r.max_score for r in self.results if r.max_score]
+        return sum(scores) / len(scores) if scores else 0.0
+
+
+def who(result: GradingResult) -> str:
+    """The name a result is shown and linked under: its student, else its submission."""
+    return result.student or result.submission
+
+
+def class_view(
+    lesson: str, results: list[GradingResult], *, received: list[datetime] | None = None, deadline: datetime | None = None, plots: bool = True, top: int = 10
+) -> ClassView:
+    """The dashboard of ``lesson`` over ``results`` (one per student: the one that counts).
+
+    A task's pass rate is the share of graded submissions with full marks on it; tasks are
+    listed worst first. Failure messages are counted by check and first line of the message.
+    ``received``: receipt times (the service's), drawn against ``deadline``."""
+    graded = [r for r in results if r.lesson == lesson and r.graded]
+    not_graded = [r for r in results if r.lesson == lesson and not r.graded]
+    correct: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    check_failures: dict[str, Counter[str]] = defaultdict(Counter)
+    messages: Counter[tuple[str, str]] = Counter()
+    students_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for result in graded:
+        for task, (score, max_score) in result.task_scores().items():
+            seen[task] += 1
+            correct[task] += score >= max_score
+        for test in result.tests:
+            if test.status != "passed":
+                check_failures[test.task][test.name] += 1
+                key = (test.name, (test.message.strip().splitlines() or [test.status])[0])
+                messages[key] += 1
+                if len(students_of[key]) < STUDENTS_PER_MESSAGE:
+                    students_of[key].append(who(result))
+    tasks = []
+    for task in seen:
+        worst = check_failures[task].most_common(1)
+        tasks.append(TaskRate(task, correct[task], seen[task], worst[0][0] if worst else "", worst[0][1] if worst else 0))
+    tasks.sort(key=lambda rate: (-rate.fail_percent, rate.task))
+    failures = [CommonFailure(check, message, count, students_of[(check, message)]) for (check, message), count in messages.most_common(top)]
+    histogram = timeline = None
+    if plots and graded:
+        from grader.reports.plots import score_histogram_svg, submissions_over_time_svg
+
+        histogram = score_histogram_svg([100.0 * r.score / r.max_score if r.max_score else 0.0 for r in graded], f"{lesson}: scores of {len(graded)} submissions")
+        if received:
+            timeline = submissions_over_time_svg(received, deadline, f"{lesson}: submissions over time")
+    students = sorted(((who(r), r) for r in graded + not_graded), key=lambda item: item[0])
+    return ClassView(lesson, graded, not_graded, histogram, tasks, failures, timeline, deadline, students)
