@@ -11,13 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import bubblewrap_available
+from conftest import bubblewrap_available, make_submission
 
 from grader.api import GradeRequest, grade
 from grader.cli import main
@@ -129,6 +133,48 @@ def test_attack_fails(name, mode, submission_factory):
     folder = submission_factory("tensors", edit)
     result = grade(GradeRequest("tensors", folder, call_timeout_s=3.0))
     assert_lost_exactly(result, lost)
+
+
+def test_a_copy_of_the_course_elsewhere_on_the_machine_is_out_of_reach(mode, submission_factory, tmp_path):
+    """Another checkout, a backup in $HOME, a copy beside this one: nothing the grader does not
+    list for the child exists for it (an allowlist, with or without bubblewrap)."""
+    tag = uuid.uuid4().hex[:8]
+    homes = [Path.home() / f"grader-leak-{tag}", REFERENCE_FILE.parents[3] / f"grader-leak-{tag}", Path(tempfile.gettempdir()) / f"grader-leak-{tag}"]
+    copies = []
+    try:
+        for home in homes:
+            copy = home / "course" / "reference" / "tensors" / "tensors.py"
+            copy.parent.mkdir(parents=True)
+            shutil.copy(REFERENCE_FILE, copy)
+            copy.chmod(0o644)
+            for folder in [home, *copy.parents][: len(copy.relative_to(home).parts) + 1]:
+                folder.chmod(0o755)
+            copies.append(copy)
+        for number, copy in enumerate(copies):
+            folder = submission_factory("tensors", attack_in_sum(f"exec(open({str(copy)!r}).read())"), name=f"leak{number}")
+            result = grade(GradeRequest("tensors", folder, call_timeout_s=3.0))
+            assert_lost_exactly(result, {"tensor_sum"})
+            messages = {test.message for test in result.tests if test.task == "tensor_sum" and test.status != "passed"}
+            assert messages and all("FileNotFoundError" in message for message in messages), messages
+    finally:
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def test_grading_unconfined_is_refused_where_confinement_is_required(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "_ADOPTED", [sandbox.Protections(root=True, bubblewrap=False, namespaces=False)])
+    sandbox.detect.cache_clear()
+    folder = make_submission(tmp_path, "tensors")
+    run = CliRunner().invoke(main, ["autograde", "tensors", str(folder), "--require-confinement"])
+    assert run.exit_code == 2
+    assert "does not grade unconfined: no bubblewrap and no mount or network namespaces" in run.output
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    run = CliRunner().invoke(main, ["gradescope-run", "tensors", "--root", str(root)])
+    assert run.exit_code == 0, run.output
+    written = json.loads((root / "results" / "results.json").read_text())
+    assert "score" not in written and written["extra_data"]["status"] == "grader-error"
+    assert "cannot be confined" in written["extra_data"]["message"]
 
 
 def test_forged_result_file_is_ignored(mode, submission_factory, tmp_path):

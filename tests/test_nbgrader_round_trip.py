@@ -25,8 +25,10 @@ BIN = Path(sys.executable).parent
 LESSON = get_lesson("tensors")
 
 
-def run(*command: str, cwd: Path) -> str:
+def run(*command: str, cwd: Path, tmpdir: Path | None = None) -> str:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic` from PATH
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     done = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
@@ -72,7 +74,10 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
     run("nbgrader", "collect", LESSON.id, cwd=course)
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob", "carol"]
 
-    run("nbgrader", "autograde", LESSON.id, "--force", cwd=course)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    run("nbgrader", "autograde", LESSON.id, "--force", cwd=course, tmpdir=scratch)
+    assert not list(scratch.glob("grader-s*")), "every grade cell's kernel removed its children's folders"
     run("nbgrader", "generate_feedback", LESSON.id, "--force", cwd=course)
     by_nbgrader = exported_scores(course, "nbgrader.csv")
 

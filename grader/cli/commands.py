@@ -109,6 +109,15 @@ def _instructor_only(what: str) -> None:
         raise GradeUsageError(f"'grade {what}' is for instructors; the student distribution has no hidden checks")
 
 
+def _require_confinement(what: str) -> None:
+    """Refuse (exit 2, saying what is off) where student code cannot be confined here."""
+    from grader.runner.sandbox import detect
+
+    protections = detect()
+    if not protections.confined:
+        raise GradeUsageError(f"{what} does not grade unconfined: {'; '.join(protections.missing())} (see README, Security)")
+
+
 def _data_dir_option(command):
     return click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default: $GRADER_DATA_DIR, else ~/.cache/nn-grader/datasets).")(command)
 
@@ -324,8 +333,26 @@ def status(lesson, student, server, token, course_dir, exchange_root, course_id)
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
     help="Model lessons: where training runs (auto: CUDA when the student's framework sees a GPU); the budget is the device's.",
 )  # fmt: skip
+@click.option("--require-confinement", is_flag=True, help="Refuse to grade where student code cannot be confined (no bubblewrap and no namespaces, or not root).")
 @_data_dir_option
-def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feedback_dir, csv_out, gradescope_out, details, timeout_s, workers, scheduler, device, data_dir):
+def autograde(
+    lesson,
+    paths,
+    course_dir,
+    db_url,
+    all_submissions,
+    json_out,
+    feedback_dir,
+    csv_out,
+    gradescope_out,
+    details,
+    timeout_s,
+    workers,
+    scheduler,
+    device,
+    require_confinement,
+    data_dir,
+):
     """Grade each submission folder in PATHS (or a course's collected ones) with the hidden
     checks of LESSON.
 
@@ -341,6 +368,8 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     from grader.reports import terminal as report
 
     _instructor_only("autograde")
+    if require_confinement:
+        _require_confinement("grade autograde --require-confinement")
     if not paths and not course_dir:
         raise GradeUsageError("give submission folders, or --course DIR")
     if course_dir and not Path(course_dir).is_dir():
@@ -354,7 +383,12 @@ def autograde(lesson, paths, course_dir, db_url, all_submissions, json_out, feed
     job = batch.Autograde(
         GradeRequest(lesson.id, "", call_timeout_s=timeout_s, device=device, data_dir=Path(data_dir) if data_dir else None),
         tuple(_existing_submission(path) for path in paths),
-        _settings(course_dir) if course_dir else None, db_url, all_submissions, outputs, workers, scheduler,
+        _settings(course_dir) if course_dir else None,
+        db_url,
+        all_submissions,
+        outputs,
+        workers,
+        scheduler,
     )
     try:
         code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
@@ -408,19 +442,24 @@ def release(dist_dir, course_dir, gradescope_lesson, out_dir, policy, frameworks
 @click.argument("lesson", type=LESSON)
 @click.option("--root", type=click.Path(file_okay=False), default="/autograder", show_default=True, help="Gradescope's root: submission/ in, results/results.json out.")
 @click.option("--visibility", default="visible", show_default=True, help="Of every test and of the result: visible, after_due_date or hidden.")
-def gradescope_run(lesson, root, visibility):
+@click.option("--allow-unconfined", is_flag=True, help="Grade even where student code cannot be confined (default: a grader error says why).")
+def gradescope_run(lesson, root, visibility, allow_unconfined):
     """Grade Gradescope's ROOT/submission and write ROOT/results/results.json (what the
     autograder zip's run_autograder calls)."""
-    from grader.platforms.gradescope import VISIBILITIES, run_autograder
+    from grader.platforms.gradescope import VISIBILITIES, refuse_unconfined, run_autograder
 
     _instructor_only("gradescope-run")
     if visibility not in VISIBILITIES:
         raise GradeUsageError(f"--visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
     from grader.runner.sandbox import detect
 
-    for line in detect().missing():  # Gradescope shows this output to the instructor alone
+    protections = detect()
+    for line in protections.missing():  # Gradescope shows this output to the instructor alone
         click.echo(f"grade: note: protection off: {line}")
-    result = run_autograder(lesson.id, Path(root), visibility)
+    if protections.confined or allow_unconfined:
+        result = run_autograder(lesson.id, Path(root), visibility)
+    else:
+        result = refuse_unconfined(lesson.id, Path(root), protections.missing(), visibility)
     click.echo(f"{lesson.id}: {result.score:g} / {result.max_score:g}" if result.graded else f"{lesson.id}: grader error: {result.message}")
 
 
@@ -501,14 +540,28 @@ def new(lesson_id, model, dataset, source, title):
 @click.option("--workers", type=click.IntRange(min=1), help="Local Dask workers (default: one per core).")
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False), help="The course's rules per lesson (TOML): deadlines, limits, visibility.")
 @click.option("--dist", type=click.Path(exists=True, file_okay=False), help="Serve this student distribution (default: build one beside the database).")
-def serve(host, port, db, scheduler, workers, policy, dist):
+@click.option("--public-url", metavar="URL", help="The address students use (https://grader.example.edu): the front page's links (default: http://HOST:PORT).")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="IPS",
+    help="Proxies trusted to say the client's scheme (X-Forwarded-Proto: https gives Secure cookies).",
+)
+@click.option("--allow-unconfined", is_flag=True, help="Grade even where student code cannot be confined (no bubblewrap, no namespaces, not root).")
+def serve(host, port, db, scheduler, workers, policy, dist, public_url, forwarded_allow_ips, allow_unconfined):
     """Run the grading service: the HTTP API (its page: /docs), the database, grading on Dask."""
     from grader.service.server import ServeOptions
     from grader.service.server import serve as run
 
     _instructor_only("serve")
+    if not allow_unconfined:
+        _require_confinement("grade serve")
     click.echo(f"grading service on http://{host}:{port} (database {db}); Ctrl-C stops it", err=True)
-    run(ServeOptions(host, port, db, scheduler, workers, Path(policy) if policy else None, Path(dist) if dist else None))
+    options = ServeOptions(
+        host, port, db, scheduler, workers, Path(policy) if policy else None, Path(dist) if dist else None, public_url=public_url, forwarded_allow_ips=forwarded_allow_ips
+    )
+    run(options)
 
 
 @main.group()

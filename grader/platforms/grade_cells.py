@@ -42,10 +42,14 @@ def task_score(lesson_id: str, task: str, folder: str | Path = ".") -> float | N
     if key not in _RESULTS:
         from grader.core.grading import run_hidden_checks
         from grader.core.request import GradeRequest
+        from grader.runner.zygote import close_all
 
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
-            _RESULTS[key] = run_hidden_checks(GradeRequest(lesson_id, folder))
+            try:
+                _RESULTS[key] = run_hidden_checks(GradeRequest(lesson_id, folder))
+            finally:
+                close_all()  # a kernel grades once: its warm child and folder go now, not when (or if) the kernel exits
     if not _RESULTS[key].graded:
         raise GraderError(f"not graded: the grader failed, not the submission: {_RESULTS[key].message}")
     score, _ = _RESULTS[key].task_scores().get(task, (0.0, 0.0))

@@ -55,6 +55,20 @@ def run_autograder(lesson_id: str, root: Path, visibility: str = "visible") -> G
         result = run_hidden_checks(GradeRequest(lesson_id, root / "submission"))
     except Exception as error:  # the grader's own fault: the student's result must still say so
         result = GradingResult.grader_error(lesson_id, str(root / "submission"), f"{type(error).__name__}: {error}; {NOT_THE_STUDENTS}")
+    return write_results(root, result, visibility)
+
+
+def refuse_unconfined(lesson_id: str, root: Path, missing: list[str], visibility: str = "visible") -> GradingResult:
+    """Write a grader error instead of grading where student code cannot be confined
+    (``missing``: the protections that are off); the result."""
+    from grader.core.results import NOT_THE_STUDENTS
+
+    message = f"student code cannot be confined on this machine ({'; '.join(missing)}); {NOT_THE_STUDENTS}"
+    return write_results(Path(root), GradingResult.grader_error(lesson_id, str(Path(root) / "submission"), message), visibility)
+
+
+def write_results(root: Path, result: GradingResult, visibility: str) -> GradingResult:
+    """``root/results/results.json`` of ``result`` (:func:`autograder_results`); the result."""
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(autograder_results(result, visibility), indent=2) + "\n")
     return result

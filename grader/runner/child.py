@@ -43,7 +43,7 @@ def confine(options: dict) -> None:
     global SUBMISSION_DIR
     root = os.geteuid() == 0
     if root and options.get("unshare"):
-        _private_namespaces(options.get("hide", []), options.get("expose", []), _stash_root(options))
+        _private_root(options)
     limits = options.get("limits", {})
     _limit(resource.RLIMIT_AS, limits.get("memory_bytes"))
     _limit(resource.RLIMIT_CPU, limits.get("cpu_seconds"))
@@ -89,44 +89,86 @@ def _mount(source, target, fstype, flags, data=None) -> None:
         raise OSError(error, f"mount {target}: {os.strerror(error)}")
 
 
-def _stash_root(options: dict) -> str:
-    """Where mounts are parked while a closed folder is replaced: beside the submission."""
-    return os.path.join(os.path.dirname(options.get("submission", SUBMISSION_DIR)), "expose")
+#: ``pivot_root``'s system call number (glibc has no wrapper for it).
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine, 155)
+MS_REMOUNT, MS_NOEXEC = 32, 8
+#: The device files the child gets in its own ``/dev``.
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-def _private_namespaces(hide: list, expose: list, stash_root: str) -> None:
-    """New mount, network and IPC namespaces; empty read-only mounts over the answers; Python's
-    folders made reachable for the unprivileged user (``expose``: paths behind a closed
-    folder such as a 0700 /root, which is replaced by a tmpfs holding only what is needed)."""
+def _private_root(options: dict) -> None:
+    """New mount, network and IPC namespaces whose root holds only what the child needs (the
+    view bubblewrap gives): ``visible`` (the system's and Python's folders) read-only, its own
+    ``workdir`` writable, a private ``/tmp`` and ``/dev/shm``, the few ``/dev`` files of
+    :data:`DEVICES` (and the GPU's when asked), ``/proc``; ``/tmp`` and ``/dev/shm`` empty and
+    not writable for the child (one zygote's children share them); then the answers in ``hide`` are
+    covered where they would still show. Everything else on the machine is gone for it."""
     libc = _libc()
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) != 0:
         raise OSError(ctypes.get_errno(), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for path in hide:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
-        elif os.path.exists(path):
-            _mount("/dev/null", path, None, MS_BIND)
-    openings: dict = {}
-    for path in expose:
-        parts = path.strip("/").split("/")
-        for depth in range(1, len(parts)):
-            folder = "/" + "/".join(parts[:depth])
-            if not os.stat(folder).st_mode & 0o001:
-                openings.setdefault(folder, set()).add(parts[depth])
-    for number, folder in enumerate(sorted(openings, key=len)):
-        names = sorted(openings[folder])
-        stashes = []
-        for name in names:
-            stash = os.path.join(stash_root, f"{number}-{name}")
-            os.makedirs(stash)
-            _mount(os.path.join(folder, name), stash, None, MS_BIND | MS_REC)
-            stashes.append(stash)
-        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
-        for name, stash in zip(names, stashes):
-            os.mkdir(os.path.join(folder, name))
-            _mount(stash, os.path.join(folder, name), None, MS_BIND | MS_REC)
-            libc.umount2(stash.encode(), MNT_DETACH)
+    workdir = options["workdir"]
+    new_root = os.path.join(workdir, ".root")
+    os.makedirs(new_root, exist_ok=True)
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    inside = lambda path: new_root + path  # noqa: E731
+    for path in options.get("visible", []):
+        _bind_into(path, inside(path), readonly=True)
+    os.makedirs(inside("/tmp"), exist_ok=True)
+    _mount("tmpfs", inside("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")  # as bubblewrap's: the child writes in its own folder only
+    _bind_into(workdir, inside(workdir), readonly=False, recursive=False)  # not the new root inside it
+    os.makedirs(inside("/dev/shm"), exist_ok=True)
+    _mount("tmpfs", inside("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    for device in [*(f"/dev/{name}" for name in DEVICES), *options.get("gpu_devices", [])]:
+        if os.path.exists(device):
+            _bind_into(device, inside(device), readonly=False)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, inside(f"/dev/{name}"))
+    if options.get("gpu") and os.path.isdir("/sys"):
+        _bind_into("/sys", inside("/sys"), readonly=True)
+    os.makedirs(inside("/proc"), exist_ok=True)
+    try:
+        _mount("proc", inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:  # where a fresh procfs is not allowed (some containers), the machine's
+        _mount("/proc", inside("/proc"), None, MS_BIND | MS_REC)
+    for path in options.get("hide", []):
+        if os.path.lexists(inside(path)):
+            _hide(inside(path))
+    os.chdir(new_root)
+    if libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:
+        raise OSError(ctypes.get_errno(), "pivot_root")
+    if libc.umount2(b".", MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), "umount the old root")
+    os.chdir("/")
+
+
+def _bind_into(source: str, target: str, readonly: bool, recursive: bool = True) -> None:
+    """Make ``source`` appear at ``target`` (a folder's mount point or a file's, made as
+    needed; a symbolic link is copied as a link), read-only when asked."""
+    if os.path.islink(source):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(source), target)
+        return
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            with open(target, "w"):
+                pass
+    _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    if readonly:
+        kept = os.statvfs(target).f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)  # statvfs's ST_* bits are these
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | kept)
+
+
+def _hide(path: str) -> None:
+    """Cover ``path`` with an empty read-only mount."""
+    if os.path.isdir(path):
+        _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
+    else:
+        _mount("/dev/null", path, None, MS_BIND)
 
 
 def student_traceback(error: BaseException) -> str:
@@ -398,7 +440,7 @@ def zygote(control_fd: int, options: dict) -> None:
     control = socket.socket(fileno=control_fd)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.geteuid() == 0 and options.get("unshare"):
-        _private_namespaces(options.get("hide", []), options.get("expose", []), _stash_root(options))
+        _private_root(options)
     for name in options.get("preload", []):
         try:
             __import__(name)

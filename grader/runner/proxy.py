@@ -14,7 +14,6 @@ import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import weakref
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import StudentCrash, StudentError, StudentTimeout
-from grader.runner import protocol, sandbox, zygote
+from grader.runner import protocol, sandbox, scratch, zygote
 from grader.runner.intake import SubmissionFiles, read_submission
 
 DEFAULT_CALL_TIMEOUT_S = 10.0
@@ -158,7 +157,7 @@ class IsolatedSubmission:
                     self._to_child = os.fdopen(to_child_w, "wb")
                     self._from_child = os.fdopen(from_child_r, "rb")
                     return
-        self._workdir = tempfile.mkdtemp(prefix="grader-sub-")
+        self._workdir = str(scratch.make_folder("sub"))
         workdir = Path(self._workdir)
         sandbox.install_runner(workdir, self.helper_files)
         sandbox.copy_submission(self.files, workdir, self._uid, self.secrets)

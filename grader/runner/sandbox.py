@@ -4,9 +4,11 @@ Protections, strongest first, each used where the machine allows it:
 
 - **bubblewrap** (``bwrap``): the child sees only the Python installation (read-only), its own
   folder and fresh ``/proc``, ``/dev`` and ``/tmp``; new network, PID, IPC and UTS namespaces.
-- **private namespaces without bubblewrap** (as root): the child itself (``child.py``, before
-  any student code) moves to new mount and network namespaces and covers the answers (the
-  reference solutions, the hidden suites, extra secret paths) with empty read-only mounts.
+- **the same view without bubblewrap** (as root): the child itself (``child.py``, before any
+  student code) moves to new mount, network and IPC namespaces and builds the view bubblewrap
+  would give (the Python installation read-only, its own folder, private ``/tmp`` and
+  ``/dev``) by ``mount`` and ``pivot_root``; the answers (reference solutions, hidden suites,
+  extra secret paths) stay covered besides. What is not on that list does not exist for it.
 - **an unprivileged user** (as root): the child drops to a user id of its own (one per
   child, so a process limit and a clean-up by user id concern that child alone).
 - **resource limits** (always): address space, CPU time, processes, file size, open files.
@@ -61,13 +63,22 @@ class Protections:
     def drop_user(self) -> bool:
         return self.root
 
+    @property
+    def confined(self) -> bool:
+        """Whether student code runs confined: its own user, and a filesystem of only what it
+        needs (bubblewrap, or the child's own namespaces)."""
+        return self.root and (self.bubblewrap or self.namespaces)
+
     def missing(self) -> list[str]:
         """The protections that are off, in words."""
         off = []
-        if not self.bubblewrap:
-            off.append("no bubblewrap (Debian package bubblewrap): the child sees the machine's filesystem")
+        if not self.bubblewrap and self.namespaces:
+            off.append("no bubblewrap (Debian package bubblewrap): the child builds its own view of the filesystem, but sees the machine's processes in /proc")
         if not self.bubblewrap and not self.namespaces:
-            off.append("no mount or network namespaces: answers are protected by file permissions only, and the network is open")
+            off.append(
+                "no bubblewrap and no mount or network namespaces: the child sees the machine's filesystem, "
+                "the answers are protected by file permissions only, and the network is open"
+            )
         if not self.root:
             off.append("not root: the child runs as the grader's own user, without a process limit")
         return off
@@ -129,9 +140,7 @@ def secret_paths(secrets: tuple[str, ...] = ()) -> list[str]:
 
 def gpu_devices() -> list[str]:
     """The NVIDIA device files of this machine (``/dev/nvidia0``, ``/dev/nvidiactl``, ...)."""
-    return sorted(str(path) for path in Path("/dev").glob("nvidia*") if not path.is_dir()) + (
-        ["/dev/nvidia-caps"] if Path("/dev/nvidia-caps").is_dir() else []
-    )
+    return sorted(str(path) for path in Path("/dev").glob("nvidia*") if not path.is_dir()) + (["/dev/nvidia-caps"] if Path("/dev/nvidia-caps").is_dir() else [])
 
 
 def python_paths() -> list[str]:
@@ -150,7 +159,7 @@ def allocate_uid() -> int:
 def _readonly_binds() -> list[str]:
     args: list[str] = []
     made: set[str] = set()
-    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc"):
+    for system in SYSTEM_DIRS:
         if os.path.exists(system):
             args += ["--ro-bind", system, system]
     for path in python_paths():
@@ -173,16 +182,6 @@ def _open_parents(workdir: Path) -> list[str]:
     return args
 
 
-def _closed_ancestors(path: str) -> list[str]:
-    """Ancestors of ``path`` that other users may not traverse (such as a 0700 /root)."""
-    closed = []
-    current = Path(path)
-    for parent in reversed(current.parents):
-        if str(parent) != "/" and not os.stat(parent).st_mode & 0o001:
-            closed.append(str(parent))
-    return closed
-
-
 def child_command(
     child_script: Path,
     workdir: Path,
@@ -200,7 +199,7 @@ def child_command(
     ``secrets``: the paths to hide (see :func:`secret_paths`). ``helpers``: the helper
     modules (file stems, installed by :func:`install_runner`) the child imports before any
     student code."""
-    options = {**child_options(workdir, limits, uid, handles), **_namespace_options(workdir, secrets), "helpers": list(helpers)}
+    options = {**child_options(workdir, limits, uid, handles), **_namespace_options(workdir, secrets, limits.gpu), "helpers": list(helpers)}
     command = [sys.executable, "-I", str(child_script), str(fds[0]), str(fds[1]), json.dumps(options), *modules]
     return _confined(command, workdir, limits, workdir / "submission")
 
@@ -210,24 +209,30 @@ def child_options(workdir: Path, limits: Limits, uid: int | None, handles: bool)
     return {"handles": handles, "limits": asdict(limits), "uid": uid, "unshare": False, "submission": str(workdir / "submission")}
 
 
-def zygote_command(
-    child_script: Path, workdir: Path, control_fd: int, limits: Limits, secrets: tuple[str, ...] = (), preload=(), helpers: tuple[str, ...] = ()
-) -> list[str]:
+def zygote_command(child_script: Path, workdir: Path, control_fd: int, limits: Limits, secrets: tuple[str, ...] = (), preload=(), helpers: tuple[str, ...] = ()) -> list[str]:
     """The command line of a zygote (``child.py --zygote``): confined as a child would be, in
     ``workdir``, forking children that confine themselves further (limits, user) as
     :func:`child_options` says. ``preload``: modules it imports once for all its children;
     ``helpers``: as for :func:`child_command`."""
-    options = {**_namespace_options(workdir, secrets), "preload": list(preload), "helpers": list(helpers), "submission": str(workdir / "submission")}
+    options = {**_namespace_options(workdir, secrets, limits.gpu), "preload": list(preload), "helpers": list(helpers), "submission": str(workdir / "submission")}
     command = [sys.executable, "-I", str(child_script), "--zygote", str(control_fd), json.dumps(options)]
     return _confined(command, workdir, limits, workdir)
 
 
-def _namespace_options(workdir: Path, secrets: tuple[str, ...]) -> dict:
-    """Without bubblewrap, as root: the child makes its own namespaces and hides the answers."""
+#: What the child sees of the system, read-only, besides the Python installation.
+SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/etc")
+
+
+def _namespace_options(workdir: Path, secrets: tuple[str, ...], gpu: bool = False) -> dict:
+    """Without bubblewrap, as root: the child makes its own namespaces and root (``visible``
+    read-only, ``workdir`` writable, ``gpu`` devices) and hides the answers."""
     protections = detect()
     unshare = protections.namespaces and not protections.bubblewrap
-    hide = secret_paths(secrets) if unshare else []
-    return {"unshare": unshare, "hide": hide, "expose": [p for p in python_paths() if _closed_ancestors(p)]}
+    if not unshare:
+        return {"unshare": False, "hide": []}
+    visible = [path for path in SYSTEM_DIRS if os.path.lexists(path)] + python_paths()
+    devices = gpu_devices() if gpu else []
+    return {"unshare": True, "hide": secret_paths(secrets), "visible": visible, "workdir": str(workdir), "gpu_devices": devices, "gpu": gpu}
 
 
 def _confined(command: list[str], workdir: Path, limits: Limits, cwd: Path) -> list[str]:

@@ -24,12 +24,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
 from grader.errors import GraderFault
-from grader.runner import protocol, sandbox
+from grader.runner import protocol, sandbox, scratch
 
 ANSWER_TIMEOUT_S = 10.0
 
@@ -46,7 +45,7 @@ class Zygote:
         self.busy = False
         self.stored: set[str] = set()
         self.broken = False
-        self.slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
+        self.slot = scratch.make_folder("slot")
         (self.slot / "submission").mkdir()
         sandbox.install_runner(self.slot, helper_files)
         self.secrets = secrets

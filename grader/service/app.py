@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from grader import __version__
 from grader.course.catalogue import LESSONS
 from grader.service.accounts import authenticate
+from grader.service.guard import Guard
+from grader.service.signin import SessionKey, service_key
 from grader.service.submissions import Service, accept, details, refuse, summary
 from grader.service.tables import INSTRUCTOR, Account, Submission
 from grader.service.web import add_pages
@@ -38,8 +40,11 @@ TEMPLATES = Path(__file__).with_name("templates")
 __all__ = ["Service", "create_app"]
 
 
-def create_app(service: Service) -> FastAPI:
-    """The FastAPI application of ``service``."""
+def create_app(service: Service) -> Guard:
+    """The FastAPI application of ``service``, behind its :class:`~grader.service.guard.Guard`
+    (bounded bodies, authentication before an upload is read, security headers)."""
+    if service.session_key is None:
+        service.session_key = SessionKey(service_key(service.sessions))
     app = FastAPI(title="nn-grader service", version=__version__, description=__doc__)
 
     @app.exception_handler(RequestValidationError)
@@ -64,7 +69,7 @@ def create_app(service: Service) -> FastAPI:
         from jinja2 import Environment, FileSystemLoader, select_autoescape
 
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-        url = str(request.base_url).rstrip("/")
+        url = (service.public_url or service.listening_url).rstrip("/")
         files = service.dist_files()
         install = f"pip install {url}/dist/{files[0]}" if files else "pip install nn-grader-student (ask your instructor for the file)"
         page = env.get_template("index.html").render(title=service.title, url=url, install=install, lessons=list(LESSONS.values()))
@@ -105,4 +110,4 @@ def create_app(service: Service) -> FastAPI:
         return [summary(session, submission) for submission in session.scalars(query)]
 
     add_pages(app, service, database)
-    return app
+    return Guard(app, service)

@@ -65,6 +65,10 @@ class Policy:
         """The rules of ``lesson``."""
         return self.lessons.get(lesson, self.default)
 
+    def largest_upload_bytes(self) -> int:
+        """The largest upload any lesson accepts (what the service reads of a body at most)."""
+        return max([self.default.max_upload_bytes, *(rules.max_upload_bytes for rules in self.lessons.values())])
+
 
 def _lesson_policy(table: dict, base: LessonPolicy, where: str) -> LessonPolicy:
     changes: dict = {}

@@ -46,6 +46,10 @@ class ServeOptions:
     workers: int | None = None
     policy: Path | None = None
     dist: Path | None = None
+    #: The address students use; None: ``http://HOST:PORT``.
+    public_url: str | None = None
+    #: Proxies whose ``X-Forwarded-Proto`` is believed (uvicorn's ``forwarded_allow_ips``).
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 def dask_client(options: ServeOptions):
@@ -100,9 +104,12 @@ def serve(options: ServeOptions) -> None:
     client.register_plugin(WarmGradingWorker())
     dispatcher = Dispatcher(sessions, client)
     dispatcher.start()
-    service = Service(sessions, dispatcher, policy, dist_dir=options.dist or student_distribution(options.db))
+    service = Service(
+        sessions, dispatcher, policy, dist_dir=options.dist or student_distribution(options.db), public_url=options.public_url, listening_url=f"http://{options.host}:{options.port}"
+    )
     try:
-        uvicorn.run(create_app(service), host=options.host, port=options.port, log_level="warning")
+        app = create_app(service)
+        uvicorn.run(app, host=options.host, port=options.port, log_level="warning", proxy_headers=True, forwarded_allow_ips=options.forwarded_allow_ips)
     finally:
         dispatcher.stop()
         client.close()

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import HTTPException, UploadFile
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ from grader.course.catalogue import UnknownLesson, get_lesson
 from grader.errors import RequestError
 from grader.service.dispatcher import Dispatcher, files_of, queue_position
 from grader.service.policy import Policy
+from grader.service.signin import SessionKey
 from grader.service.tables import GRADER_ERROR, INSTRUCTOR, QUEUED, Account, Job, Submission, utcnow
 
 #: The window of the per-student submission limit.
@@ -37,6 +38,13 @@ class Service:
     title: str = "Neural-networks course: grading service"
     #: The student distribution's files (``grade release --dist``), served at ``/dist/NAME``.
     dist_dir: Path | None = None
+    #: The address students use (``grade serve --public-url``): the front page's links, and an
+    #: origin that forms may come from. None: the address the service listens on.
+    public_url: str | None = None
+    #: Signs the pages' session cookies (:func:`grader.service.app.create_app` makes it).
+    session_key: SessionKey | None = None
+    #: Where the service listens (the front page's links when no ``public_url`` is set).
+    listening_url: str = "http://127.0.0.1:8000"
 
     def dist_files(self) -> list[str]:
         """The names of the distribution's files, newest first."""
@@ -68,7 +76,6 @@ def accept(service: Service, session: Session, account: Account, lesson: str, ar
     content = archive.file.read(rules.max_upload_bytes + 1)
     if len(content) > rules.max_upload_bytes:
         raise refuse(413, f"the upload is larger than {rules.max_upload_bytes // (1024 * 1024)} MB")
-    _within_rate(session, account.name, lesson_id, rules.per_hour)
     filename = Path(archive.filename or "submission.tar.gz").name
     try:
         files = files_of(content, filename, lesson_id)
@@ -78,6 +85,12 @@ def accept(service: Service, session: Session, account: Account, lesson: str, ar
         raise refuse(400, f"the archive was refused: {files.refused[0].message}" + (f" (and {len(files.refused) - 1} more)" if len(files.refused) > 1 else ""))
     if not any(name in files.files for name in get_lesson(lesson_id).module_files):
         raise refuse(400, f"the archive has no {get_lesson(lesson_id).filename}: pack the folder that holds your work")
+    _lock_uploads_of(session, account)
+    try:
+        _within_rate(session, account.name, lesson_id, rules.per_hour)
+    except HTTPException:
+        session.rollback()
+        raise
     now = utcnow()
     submission = Submission(
         id=str(uuid.uuid4()), student=account.name, lesson=lesson_id, sha256=hashlib.sha256(content).hexdigest(), filename=filename,
@@ -96,6 +109,13 @@ def accept(service: Service, session: Session, account: Account, lesson: str, ar
     if service.dispatcher is not None:
         service.dispatcher.submit(submission.job.id, files)
     return receipt(session, submission)
+
+
+def _lock_uploads_of(session: Session, account: Account) -> None:
+    """Open a write transaction that holds ``account``'s row until the commit (a row lock on
+    PostgreSQL, the database's write lock on SQLite): two uploads of one student are counted
+    and stored one after the other, so the hourly limit cannot be raced."""
+    session.execute(update(Account).where(Account.id == account.id).values(session_generation=Account.session_generation))
 
 
 def _within_rate(session: Session, student: str, lesson: str, per_hour: int) -> None:

@@ -41,6 +41,18 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Part of every session cookie's signature: raised by a sign-out, which ends every
+    #: session of the account.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ServiceSecret(Base):
+    """A secret of the service made once and kept (the key that signs session cookies)."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class Submission(Base):

@@ -2,19 +2,15 @@
 feedback, an instructor's class dashboard. The same templates as the static reports
 (:mod:`grader.reports.pages`); htmx, served from ``/static``, updates a queued submission in place.
 
-A sign-in sets a cookie holding the account's id, an expiry and an HMAC of both under a key
-made when the service starts (HttpOnly, SameSite=Strict: a restart signs everyone out). A
-student's session opens only that student's pages: another's submission is a 404, the
-dashboard a 403.
+A sign-in sets a session cookie (:mod:`grader.service.signin`: it ends with a sign-out, which
+is a form post, and with its account); every form carries a CSRF token and must come from this
+service's own pages. A student's session opens only that student's pages: another's submission
+is a 404, the dashboard a 403.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
-import time
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -30,36 +26,15 @@ from grader.reports.pages.render import HTMX_FILE, render, static_file
 from grader.reports.pages.views import class_view
 from grader.service.accounts import authenticate
 from grader.service.export import counted_results
+from grader.service.signin import COOKIE, CSRF_COOKIE, SESSION_S, csrf_token, end_sessions, form_is_ours, set_cookie
 from grader.service.submissions import accept
 from grader.service.submissions import details as submission_details
 from grader.service.tables import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submission
 
-COOKIE = "grader_session"
-#: How long a sign-in lasts.
-SESSION_S = 12 * 3600
 #: How often a queued or grading submission's page asks for its status, in seconds.
 POLL_S = 1
-
-
-class SessionKey:
-    """Signs and reads session cookies with a key made at start-up."""
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
-
-    def sign(self, account_id: int, now: float | None = None) -> str:
-        expires = int((now or time.time()) + SESSION_S)
-        payload = f"{account_id}.{expires}"
-        return f"{payload}.{hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()}"
-
-    def read(self, cookie: str | None) -> int | None:
-        """The account id of a valid, unexpired cookie, else None."""
-        account_id, _, rest = (cookie or "").partition(".")
-        expires, _, signature = rest.partition(".")
-        expected = hmac.new(self._key, f"{account_id}.{expires}".encode(), hashlib.sha256).hexdigest()
-        if not (account_id.isdigit() and expires.isdigit() and hmac.compare_digest(signature, expected)):
-            return None
-        return int(account_id) if int(expires) > time.time() else None
+#: What a refused form post says.
+FOREIGN_FORM = "This form did not come from this service's own page (or the page is too old): open the page again and repeat."
 
 
 class SignIn(Exception):
@@ -68,7 +43,7 @@ class SignIn(Exception):
 
 def add_pages(app: FastAPI, service, database) -> None:
     """Add the web pages to ``app`` (see the module docstring)."""
-    key = SessionKey()
+    key = service.session_key
     htmx_url = f"/static/{HTMX_FILE}"
 
     @app.exception_handler(SignIn)
@@ -76,61 +51,96 @@ def add_pages(app: FastAPI, service, database) -> None:
         return RedirectResponse("/login", status_code=303)
 
     def viewer(request: Request, session: Session = Depends(database)) -> Account:
-        account_id = key.read(request.cookies.get(COOKIE))
-        account = session.get(Account, account_id) if account_id is not None else None
+        account = key.read(request.cookies.get(COOKIE), session)
         if account is None:
             raise SignIn()
         return account
 
     def nav(account: Account) -> list[tuple[str, str]]:
-        home = [("class dashboard", "/dashboard")] if account.role == INSTRUCTOR else [("my submissions", "/me")]
-        return [*home, (f"sign out ({account.name})", "/logout")]
+        return [("class dashboard", "/dashboard")] if account.role == INSTRUCTOR else [("my submissions", "/me")]
 
-    def page(template: str, status: int = 200, **context) -> HTMLResponse:
-        return HTMLResponse(render(template, htmx_url=htmx_url, **context), status_code=status)
+    def with_forms(request: Request, response: HTMLResponse, token: str) -> HTMLResponse:
+        """``response`` with the browser's CSRF cookie set (when it is new)."""
+        if request.cookies.get(CSRF_COOKIE) != token:
+            set_cookie(response, request, CSRF_COOKIE, token)
+        return response
+
+    def forms(request: Request, account: Account | None) -> dict:
+        """What every page's forms need: the CSRF token, and the sign-out button's words."""
+        return {"csrf": csrf_token(request), "signout": f"sign out ({account.name})" if account is not None else ""}
+
+    def page(request: Request, template: str, status: int = 200, account: Account | None = None, **context) -> HTMLResponse:
+        """A page of ``template``; with the sign-out form when ``account`` is signed in."""
+        fields = forms(request, account)
+        html = render(template, htmx_url=htmx_url, account=account, **fields, **context)
+        return with_forms(request, HTMLResponse(html, status_code=status), fields["csrf"])
+
+    def foreign_form(request: Request) -> HTMLResponse:
+        return page(request, "login.html", 403, title="Sign in", error=FOREIGN_FORM)
 
     @app.get(f"/static/{HTMX_FILE}", include_in_schema=False)
     def htmx():
         return Response(static_file(HTMX_FILE), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_form():
-        return page("login.html", title="Sign in", error="")
+    def login_form(request: Request):
+        return page(request, "login.html", title="Sign in", error="")
 
     @app.post("/login", include_in_schema=False)
-    def login(token: Annotated[str, Form()], session: Session = Depends(database)):
+    def login(request: Request, token: Annotated[str, Form()], csrf: Annotated[str, Form()] = "", session: Session = Depends(database)):
+        if not form_is_ours(request, csrf, service.public_url):
+            return foreign_form(request)
         account = authenticate(session, token.strip())
         if account is None:
-            return page("login.html", 401, title="Sign in", error="That token is not valid: copy it again from your instructor's message.")
+            return page(request, "login.html", 401, title="Sign in", error="That token is not valid: copy it again from your instructor's message.")
         response = RedirectResponse("/dashboard" if account.role == INSTRUCTOR else "/me", status_code=303)
-        response.set_cookie(COOKIE, key.sign(account.id), max_age=SESSION_S, httponly=True, samesite="strict")
+        set_cookie(response, request, COOKIE, key.sign(account), max_age=SESSION_S)
         return response
 
-    @app.get("/logout", include_in_schema=False)
-    def logout():
+    @app.get("/logout", response_class=HTMLResponse, include_in_schema=False)
+    def logout_form(request: Request, session: Session = Depends(database)):
+        account = key.read(request.cookies.get(COOKIE), session)
+        if account is None:
+            return RedirectResponse("/login", status_code=303)
+        return page(request, "logout.html", title="Sign out", account=account, nav=nav(account))
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: Annotated[str, Form()] = "", session: Session = Depends(database)):
+        if not form_is_ours(request, csrf, service.public_url):
+            return foreign_form(request)
+        account = key.read(request.cookies.get(COOKIE), session)
+        if account is not None:
+            end_sessions(session, account)
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE)
+        response.delete_cookie(COOKIE, path="/")
         return response
 
-    def my_page(account: Account, session: Session, error: str = "", status: int = 200) -> HTMLResponse:
+    def my_page(request: Request, account: Account, session: Session, error: str = "", status: int = 200) -> HTMLResponse:
         submissions = session.scalars(select(Submission).where(Submission.student == account.name).order_by(Submission.received_at.desc())).all()
-        context = {"account": account, "submissions": submissions, "lessons": list(LESSONS.values()), "error": error}
-        return page("me.html", status, title=f"{account.name}: submissions", nav=nav(account), **context)
+        context = {"submissions": submissions, "lessons": list(LESSONS.values()), "error": error}
+        return page(request, "me.html", status, account=account, title=f"{account.name}: submissions", nav=nav(account), **context)
 
     @app.get("/me", response_class=HTMLResponse, include_in_schema=False)
-    def me(account: Account = Depends(viewer), session: Session = Depends(database)):
+    def me(request: Request, account: Account = Depends(viewer), session: Session = Depends(database)):
         if account.role == INSTRUCTOR:
             return RedirectResponse("/dashboard", status_code=303)
-        return my_page(account, session)
+        return my_page(request, account, session)
 
     @app.post("/me/submit", include_in_schema=False)
     def submit_form(
-        lesson: Annotated[str, Form()], archive: Annotated[UploadFile, File()], account: Account = Depends(viewer), session: Session = Depends(database)
+        request: Request,
+        lesson: Annotated[str, Form()],
+        archive: Annotated[UploadFile, File()],
+        csrf: Annotated[str, Form()] = "",
+        account: Account = Depends(viewer),
+        session: Session = Depends(database),
     ):
+        if not form_is_ours(request, csrf, service.public_url):
+            return my_page(request, account, session, error=FOREIGN_FORM, status=403)
         try:
             receipt = accept(service, session, account, lesson, archive)
         except HTTPException as error:
-            return my_page(account, session, error=str(error.detail), status=error.status_code)
+            return my_page(request, account, session, error=str(error.detail), status=error.status_code)
         return RedirectResponse(f"/submissions/{receipt['id']}", status_code=303)
 
     def visible(submission_id: str, account: Account, session: Session) -> Submission:
@@ -145,23 +155,23 @@ def add_pages(app: FastAPI, service, database) -> None:
         return {"submission": submission, "details": details, "graded": result, "poll_s": POLL_S}
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
-    def submission_view(submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
+    def submission_view(request: Request, submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
         submission = visible(submission_id, account, session)
         context = live_context(submission, account, session)
-        history = session.scalars(
-            select(Submission).where(Submission.student == submission.student, Submission.lesson == submission.lesson).order_by(Submission.received_at)
-        ).all()
+        history = session.scalars(select(Submission).where(Submission.student == submission.student, Submission.lesson == submission.lesson).order_by(Submission.received_at)).all()
         result = context["graded"] or GradingResult(submission.lesson, submission.filename, submission.student)
-        return HTMLResponse(
-            submission_page(result, submission.job.finished_at, nav=nav(account), template="service_submission.html", live=True, htmx_url=htmx_url, history=history, **context)
+        fields = forms(request, account)
+        html = submission_page(
+            result, submission.job.finished_at, nav=nav(account), template="service_submission.html", live=True, htmx_url=htmx_url, history=history, **fields, **context
         )
+        return with_forms(request, HTMLResponse(html), fields["csrf"])
 
     @app.get("/submissions/{submission_id}/live", response_class=HTMLResponse, include_in_schema=False)
-    def submission_live(submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
+    def submission_live(request: Request, submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
         submission = visible(submission_id, account, session)
         context = live_context(submission, account, session)
         if context["graded"] is None:
-            return page("_live_status.html", **context)
+            return page(request, "_live_status.html", **context)
         return HTMLResponse(submission_page(context["graded"], submission.job.finished_at, template="_live_result.html"))
 
     def instructor(account: Account = Depends(viewer)) -> Account:
@@ -170,37 +180,49 @@ def add_pages(app: FastAPI, service, database) -> None:
         return account
 
     def counted(lesson: str) -> list[tuple[Submission, GradingResult]]:
-        """Each student's submission that counts, by the policy's rule (as ``grade service export``)."""
+        """Each student's submission that counts, by the policy's rule (as ``grade service export``);
+        404 for a lesson the course does not have."""
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
         return counted_results(service.sessions, lesson, service.policy.of(lesson).export)
 
     @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-    def dashboard_home(account: Account = Depends(instructor), session: Session = Depends(database)):
+    def dashboard_home(request: Request, account: Account = Depends(instructor), session: Session = Depends(database)):
         counts = dict(session.execute(select(Submission.lesson, func.count()).group_by(Submission.lesson)).all())
         queued = session.scalar(select(func.count()).select_from(Job).where(Job.status.not_in(FINAL))) or 0
         workers = _workers(service)
-        return page("dashboard_home.html", title="Class dashboard", nav=nav(account), lessons=list(LESSONS.values()), counts=counts, queued=queued, workers=workers)
+        return page(
+            request,
+            "dashboard_home.html",
+            account=account,
+            title="Class dashboard",
+            nav=nav(account),
+            lessons=list(LESSONS.values()),
+            counts=counts,
+            queued=queued,
+            workers=workers,
+        )
 
     @app.get("/dashboard/{lesson}", response_class=HTMLResponse, include_in_schema=False)
-    def dashboard(lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
-        if lesson not in LESSONS:
-            raise HTTPException(404, f"no lesson {lesson}")
+    def dashboard(request: Request, lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
         chosen = counted(lesson)
         results = [result for _, result in chosen]
         received = list(session.scalars(select(Submission.received_at).where(Submission.lesson == lesson)))
         link = {s.student: f"/submissions/{s.id}" for s, _ in chosen}
         view = class_view(lesson, results, received=received, deadline=service.policy.of(lesson).deadline)
         queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) or 0
-        return HTMLResponse(
-            dashboard_page(
-                view,
-                lambda name: link.get(name, "#"),
-                exports=[("scores (CSV)", f"/dashboard/{lesson}/scores.csv"), ("Gradescope results (JSON)", f"/dashboard/{lesson}/gradescope.json")],
-                nav=nav(account),
-                template="service_dashboard.html",
-                queued=queued,
-                workers=_workers(service),
-            )
+        fields = forms(request, account)
+        html = dashboard_page(
+            view,
+            lambda name: link.get(name, "#"),
+            exports=[("scores (CSV)", f"/dashboard/{lesson}/scores.csv"), ("Gradescope results (JSON)", f"/dashboard/{lesson}/gradescope.json")],
+            nav=nav(account),
+            template="service_dashboard.html",
+            queued=queued,
+            workers=_workers(service),
+            **fields,
         )
+        return with_forms(request, HTMLResponse(html), fields["csrf"])
 
     @app.get("/dashboard/{lesson}/scores.csv", include_in_schema=False)
     def scores_csv(lesson: str, account: Account = Depends(instructor)):
