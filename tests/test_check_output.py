@@ -61,3 +61,15 @@ def test_a_folder_without_the_lesson_file_is_one_line_and_exit_2(started, tmp_pa
     run = check(str(tmp_path / "elsewhere"))
     assert run.exit_code == 2
     assert run.output.strip().startswith("grade: error: ") and "has no activations.py" in run.output and run.output.count("\n") == 1
+
+
+def test_an_endless_loop_in_a_function_stops_at_the_lessons_call_limit_naming_it(started):
+    path = started / "activations.py"
+    path.write_text(path.read_text().replace('raise NotImplementedError("sigmoid: your code here")', "while True:\n        pass", 1))
+    began = time.monotonic()
+    run = check(str(started))
+    took = time.monotonic() - began
+    limit = get_lesson(LESSON).call_timeout_s
+    said = " ".join(run.output.split())
+    assert run.exit_code == 1 and f"sigmoid did not finish within {limit:g}" in said, run.output
+    assert took < 60, f"stopped at the call limit ({limit:g} s per call), not the test's {get_lesson(LESSON).test_timeout_s:g} s: {took:.0f} s"

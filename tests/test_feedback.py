@@ -35,7 +35,7 @@ def test_csv_has_one_row_per_submission_and_a_column_per_task(tmp_path):
     write_csv([sample("a"), sample("b")], tmp_path / "grades.csv")
     rows = list(csv.DictReader((tmp_path / "grades.csv").read_text().splitlines()))
     assert [r["student"] for r in rows] == ["a", "b"]
-    assert rows[0]["tensor_sum"] == "1.0" and rows[0]["xor_network"] == "0.0" and rows[0]["max_score"] == "3.0"
+    assert rows[0]["tensor_sum"] == "1" and rows[0]["xor_network"] == "0" and rows[0]["max_score"] == "3"
 
 
 def test_gradescope_results_follow_the_spec(tmp_path):

@@ -28,7 +28,7 @@ def result(student: str, failing: dict[str, str] | None = None, lesson: str = "a
 def test_what_to_fix_first_orders_tasks_by_points_lost_and_folds_the_correct_ones():
     view = submission_view(result("a", {"sigmoid is stable": "overflow at x=-1000", "softmax matches": "off", "softmax is finite and warning-free": "nan at [1000, 0]"}))
     assert [task.task for task in view.to_fix] == ["softmax", "sigmoid"]  # 2 points lost, then 1
-    assert [check.name for check in view.to_fix[0].checks] == ["softmax matches", "softmax is finite and warning-free"]
+    assert [check.name for check in view.to_fix[0].problems] == ["softmax matches", "softmax is finite and warning-free"]
     assert view.correct_tasks == [("relu", 1.0)]
     page = submission_page(view.result)
     first, second = page.index("softmax: 1 / 3"), page.index("sigmoid: 1 / 2")

@@ -137,6 +137,15 @@ def test_before_the_deadline_students_see_only_task_scores_and_late_receipts_are
         assert seen["late"] is False
         assert {test["name"] for test in seen["result"]["tests"]} == {test["task"] for test in seen["result"]["tests"]}
         assert all(test["message"] == "" for test in seen["result"]["tests"]) and seen["result"]["score"] == 14
+        assert seen["withheld"] == "Until the deadline, 2099-01-01 00:00 UTC, you see your points per task; the checks and their messages are shown after it."
+        stub = wait_graded(served, tokens["alice"], upload(served, tokens["alice"], "tensors", STUB)[1]["id"])
+        lost = [test for test in stub["result"]["tests"] if test["score"] < test["max_score"]]
+        assert lost and all(test["message"] == "points lost; the checks' details are shown after the deadline, 2099-01-01 00:00 UTC" for test in lost)
+        from grader.core.results import GradingResult
+        from grader.reports.pages.compose import submission_page
+
+        page = submission_page(GradingResult.from_dict(stub["result"]), withheld=stub["withheld"])
+        assert stub["withheld"] in page
         status, full, _ = request(f"{served.url}/api/submissions/{receipt['id']}", token=tokens["prof"])
         assert len(full["result"]["tests"]) > len(seen["result"]["tests"]), "the instructor sees every check"
         late = upload(served, tokens["alice"], "activations", tar_of({"activations.py": b"x = 1\n"}))[1]
@@ -183,8 +192,11 @@ def test_grade_submit_and_status_against_the_service(service, tmp_path):
     assert login.returncode == 0, login.stderr
     saved = env_home / ".config" / "nn-grader" / "tokens.json"
     assert json.loads(saved.read_text()) == {service.url: service.tokens["alice"]} and saved.stat().st_mode & 0o777 == 0o600
-    status = subprocess.run(["grade", "status", "--server", service.url], capture_output=True, text=True, env={"PATH": str(BIN), "HOME": str(env_home)})
+    status = subprocess.run(["grade", "status"], capture_output=True, text=True, env={"PATH": str(BIN), "HOME": str(env_home)})  # the login's server
     assert status.returncode == 0 and "tensors" in status.stdout and "14 / 14" in status.stdout, status.stdout + status.stderr
+    bad = subprocess.run(["grade", "login", service.url], input="not-a-token\n", capture_output=True, text=True, env={"PATH": str(BIN), "HOME": str(tmp_path / "home2")})
+    assert bad.returncode == 2 and f"this token is not valid for {service.url}: check it with your instructor" in bad.stderr, bad.stderr
+    assert "Warning" not in bad.stderr and not (tmp_path / "home2" / ".config" / "nn-grader" / "tokens.json").exists()
     wrong = service.grade("submit", "tensors", str(folder), "--server", service.url, "--token", "nope", check=False)
     assert wrong.returncode == 2 and "the server refused (401): no valid token" in wrong.stderr
 

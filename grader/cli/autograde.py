@@ -91,6 +91,21 @@ class Autograde:
     outputs: Outputs = field(default_factory=Outputs)
     workers: int | None = None
     scheduler: str | None = None
+    #: Where a submission's student id comes from: ``folder`` (its folder's or archive's name,
+    #: ``alice.zip`` -> ``alice``) or ``none``.
+    student_from: str = "folder"
+
+    def requests(self) -> list[GradeRequest]:
+        """A request per submission given, with its student id (see :attr:`student_from`)."""
+        return [self.template.of(path, student_of(path) if self.student_from == "folder" else None) for path in self.submissions]
+
+
+def student_of(path: Path) -> str:
+    """The student id a submission's name gives: ``subs/alice/`` -> ``alice``, ``alice.tar.gz`` -> ``alice``."""
+    name = Path(path).name
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def run(job: Autograde, out: Console, warn=print) -> int:
@@ -107,7 +122,7 @@ def run(job: Autograde, out: Console, warn=print) -> int:
     grade_all = _grader(job, out, problem, progress)
     with interrupts.stop_on_signals():  # a second signal while the outputs are written still exits quietly
         try:
-            graded = grade_all([job.template.of(path) for path in job.submissions]) if job.submissions else []
+            graded = grade_all(job.requests()) if job.submissions else []
             if job.course is not None:
                 from grader.platforms.nbgrader_course import autograde_course
 

@@ -221,7 +221,9 @@ def _settings(course_dir, exchange_root=None, course_id=None, data_dir=None):
 
 def _server_options(command):
     command = click.option("--token", help="Your token for --server (default: $GRADER_TOKEN, else the one `grade login` saved).")(command)
-    command = click.option("--server", metavar="URL", help="Submit to the course's grading service at URL instead of nbgrader's exchange.")(command)
+    command = click.option(
+        "--server", metavar="URL", help="The course's grading service (default: $GRADER_SERVER, else the one of your last grade login; without one: nbgrader's exchange)."
+    )(command)
     return command
 
 
@@ -244,6 +246,7 @@ def submit(lesson, path, student, server, token, no_wait, json_out, course_dir, 
     from grader.reports import terminal as report
 
     folder = _student_folder(lesson, path)
+    server = server or (None if student else _default_server())
     if server:
         sys.exit(_submit_to_server(lesson, folder, server, token, wait=not no_wait, json_out=json_out))
     if not student:
@@ -253,6 +256,12 @@ def submit(lesson, path, student, server, token, no_wait, json_out, course_dir, 
     except SubmissionError as error:
         raise GradeUsageError(str(error)) from None
     report.print_submitted(report.console(), lesson, student, submitted)
+
+
+def _default_server() -> str | None:
+    from grader.platforms.service_client import default_server
+
+    return default_server()
 
 
 def _submit_to_server(lesson, folder: Path, server: str, token: str | None, *, wait: bool, json_out: str | None) -> int:
@@ -273,16 +282,23 @@ def _submit_to_server(lesson, folder: Path, server: str, token: str | None, *, w
 
 @main.command()
 @click.argument("server", metavar="URL")
-@click.option("--token", prompt="Your token", hide_input=True, help="The token your instructor gave you.")
+@click.option("--token", help="The token your instructor gave you (asked for when not given).")
 def login(server, token):
-    """Save your token for the grading service at URL (checked with the server first)."""
-    from grader.platforms.service_client import Client, ServiceError, save_token
+    """Save your token for the grading service at URL (checked with the server first); URL is
+    then where grade submit and grade status go without --server."""
+    from grader.platforms.service_client import Client, ServiceError, remember_server, save_token
 
+    if not token:
+        token = click.prompt("Your token", hide_input=sys.stdin.isatty()).strip()  # no echo to hide without a terminal
     try:
         Client(server, token).submissions()
     except ServiceError as error:
+        if error.status == 401:
+            raise GradeUsageError(f"this token is not valid for {server}: check it with your instructor") from None
         raise GradeUsageError(str(error)) from None
-    click.echo(f"Signed in to {server}; token saved in {save_token(server, token)}")
+    saved = save_token(server, token)
+    remember_server(server)
+    click.echo(f"Signed in to {server}; token saved in {saved}. grade submit and grade status now go to {server}.")
 
 
 @main.command()
@@ -296,6 +312,7 @@ def status(lesson, student, server, token, course_dir, exchange_root, course_id)
     from grader.platforms.exchange import SubmissionError, list_submissions
     from grader.reports import terminal as report
 
+    server = server or (None if student else _default_server())
     if server:
         from grader.platforms.service_client import Client, ServiceError, find_token
 
@@ -333,6 +350,10 @@ def status(lesson, student, server, token, course_dir, exchange_root, course_id)
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
     help="Model lessons: where training runs (auto: CUDA when the student's framework sees a GPU); the budget is the device's.",
 )  # fmt: skip
+@click.option(
+    "--student-from", type=click.Choice(["folder", "none"]), default="folder", show_default=True,
+    help="Each submission's student id: its folder's (or archive's) name, or none.",
+)  # fmt: skip
 @click.option("--require-confinement", is_flag=True, help="Refuse to grade where student code cannot be confined (no bubblewrap and no namespaces, or not root).")
 @_data_dir_option
 def autograde(
@@ -350,6 +371,7 @@ def autograde(
     workers,
     scheduler,
     device,
+    student_from,
     require_confinement,
     data_dir,
 ):
@@ -389,6 +411,7 @@ def autograde(
         outputs,
         workers,
         scheduler,
+        student_from,
     )
     try:
         code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
@@ -447,6 +470,7 @@ def gradescope_run(lesson, root, visibility, allow_unconfined):
     """Grade Gradescope's ROOT/submission and write ROOT/results/results.json (what the
     autograder zip's run_autograder calls)."""
     from grader.platforms.gradescope import VISIBILITIES, refuse_unconfined, run_autograder
+    from grader.reports.reading import points_of
 
     _instructor_only("gradescope-run")
     if visibility not in VISIBILITIES:
@@ -460,7 +484,7 @@ def gradescope_run(lesson, root, visibility, allow_unconfined):
         result = run_autograder(lesson.id, Path(root), visibility)
     else:
         result = refuse_unconfined(lesson.id, Path(root), protections.missing(), visibility)
-    click.echo(f"{lesson.id}: {result.score:g} / {result.max_score:g}" if result.graded else f"{lesson.id}: grader error: {result.message}")
+    click.echo(f"{lesson.id}: {points_of(result.score, result.max_score)}" if result.graded else f"{lesson.id}: grader error: {result.message}")
 
 
 @main.command("report")

@@ -20,7 +20,7 @@ import pytest
 from grader.core import fixtures, outcomes
 from grader.core.request import GradeRequest
 from grader.core.results import DETAILS_PROPERTY, MESSAGE_PROPERTY, NOT_THE_STUDENTS, GradingResult, TestResult
-from grader.core.session import alarm, forget_folder, import_in_process, open_child
+from grader.core.session import alarm, forget_folder, import_in_process, limit_calls, open_child
 from grader.course.catalogue import Lesson, get_lesson
 from grader.errors import StudentTimeout
 from grader.runner.intake import SubmissionFiles
@@ -140,7 +140,7 @@ class ResultCollector:
         if not self.isolate:
             try:
                 with alarm(IMPORT_TIMEOUT_S):  # a hang at import stops every check: say so once, soon
-                    return import_in_process(self._lesson, self.folder)
+                    return limit_calls(import_in_process(self._lesson, self.folder), self._lesson.call_timeout_s)
             except StudentTimeout:
                 said = f"importing {self._lesson.filename} did not finish in {IMPORT_TIMEOUT_S:g} s: an endless loop or a long computation at the top level of the file"
                 raise StudentTimeout(said) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.core.collector import ResultCollector
 from grader.core.request import GradeRequest
-from grader.core.results import NOT_THE_STUDENTS, GradingResult
+from grader.core.results import INTAKE_NOTE, NOT_THE_STUDENTS, GradingResult
 from grader.core.suite import run_suite
 from grader.course.catalogue import Lesson, get_lesson
 from grader.course.paths import hidden_dir, instructor_side
@@ -77,4 +77,6 @@ def run_hidden_checks(request: GradeRequest) -> GradingResult:
         return GradingResult.grader_error(lesson.id, request.source, message, request.student)
     result = collector.final_result()
     result.submission = request.source
+    if files.note:
+        result.details[INTAKE_NOTE] = files.note
     return result

@@ -17,6 +17,8 @@ NOT_THE_STUDENTS = "this is a fault of the grader, not of the submission: fix it
 MESSAGE_PROPERTY = "grader_message"
 #: ``record_property(DETAILS_PROPERTY, {...})``: merged into the result's ``details``.
 DETAILS_PROPERTY = "grader_details"
+#: The key in ``details`` of the intake's one line on where the lesson's files were found.
+INTAKE_NOTE = "intake_note"
 
 
 @dataclass

@@ -11,9 +11,12 @@ per-test time limit.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import inspect
 import signal
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -81,6 +84,41 @@ def import_in_process(lesson: Lesson, folder: Path | None) -> ModuleType:
     if folder is not None and str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return importlib.import_module(lesson.module)
+
+
+def limit_calls(module: ModuleType, seconds: float) -> ModuleType:
+    """``module`` with each of its own functions stopped after ``seconds`` of CPU time per call
+    (the lesson's call limit, as the child has it when grading), with a message naming the
+    function: what ``grade check`` runs in the student's own process."""
+    for name, value in list(vars(module).items()):
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_"):
+            setattr(module, name, _limited(value, seconds))
+    return module
+
+
+_RUNNING: list[str] = []
+
+
+def _limited(function, seconds: float):
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        if _RUNNING or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGPROF"):
+            return function(*args, **kwargs)  # a call inside a limited one is under its limit
+
+        def stop(signum, frame):
+            raise StudentTimeout(f"{function.__name__} did not finish within {seconds:g} s (an endless loop, or far too slow)")
+
+        _RUNNING.append(function.__name__)
+        previous = signal.signal(signal.SIGPROF, stop)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+            _RUNNING.pop()
+
+    return call
 
 
 def forget_folder(folder: Path | None) -> None:

@@ -29,7 +29,7 @@ def run_suite(
     hidden suites keep theirs, so a batch worker imports each suite once.
     """
     args = [str(target) for target in targets]
-    args += ["-p", "no:terminal", "-p", "grader.core.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-p", "no:terminal", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
     # session, and log capture wraps every test phase: a grading has no use for them, and a
     # batch pays them for every submission.

@@ -1,6 +1,6 @@
 """The check library: what a lesson's checks import, and nothing that holds an answer.
 
-- :mod:`grader.kit.checks` (also importable as ``grader.kit.checks``): comparisons with
+- :mod:`grader.kit.checks` (also importable as ``grader.checks``, the name public checks use): comparisons with
   tolerances, finite differences, type and shape checks; the public checks use it too.
 - :mod:`grader.kit.numeric`: seeded inputs and the standard checks of a numpy lesson's hidden
   suite (values, dtype kept, stability, vectorization, inputs left unchanged).

@@ -67,7 +67,7 @@ def lesson_notebook(lesson):
     )
     cells = [nbf.new_markdown_cell(intro)]
     for task, points in lesson.tasks.items():
-        cell = nbf.new_code_cell(f'from grader.platforms.grade_cells import task_score\ntask_score("{lesson.id}", "{task}")')
+        cell = nbf.new_code_cell(f'from grader.notebook import task_score\ntask_score("{lesson.id}", "{task}")')
         cell.metadata["nbgrader"] = {
             "grade": True, "solution": False, "locked": True, "task": False,
             "grade_id": GRADE_CELL.format(task=task), "points": points, "schema_version": 3,

@@ -5,7 +5,8 @@
 links, Python that compiles), uploads it with an idempotency key, so that a retried upload
 after a network error never makes a second submission, then polls until the result is in.
 Tokens: ``--token``, else ``$GRADER_TOKEN``, else the one ``grade login URL`` saved for that
-server in ``~/.config/nn-grader/tokens.json`` (readable by its owner only).
+server in ``~/.config/nn-grader/tokens.json`` (readable by its owner only). The server: ``--server``,
+else ``$GRADER_SERVER``, else the one of the last ``grade login`` (``~/.config/nn-grader/server``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,24 @@ def save_token(server: str, token: str) -> Path:
         json.dump(saved, handle, indent=2)
     os.chmod(path, 0o600)
     return path
+
+
+def server_file() -> Path:
+    """Where ``grade login`` keeps the server that ``grade submit`` and ``grade status`` use by default."""
+    return tokens_file().with_name("server")
+
+
+def remember_server(server: str) -> None:
+    """Make ``server`` the default of ``grade submit`` and ``grade status``."""
+    server_file().write_text(server.rstrip("/") + "\n")
+
+
+def default_server() -> str | None:
+    """``$GRADER_SERVER``, else the server of the last ``grade login``, else None."""
+    if os.environ.get("GRADER_SERVER"):
+        return os.environ["GRADER_SERVER"]
+    path = server_file()
+    return (path.read_text().strip() or None) if path.is_file() else None
 
 
 def find_token(server: str, token: str | None = None) -> str:

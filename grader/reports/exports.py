@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from grader.core.results import GradingResult
+from grader.reports.reading import NOT_STARTED_WORDS, TaskReading, apportioned, points, points_of, read_result
 
 #: Gradescope's visibility values, for a test and for a whole result.
 GRADESCOPE_VISIBILITY = ("visible", "after_due_date", "hidden")
@@ -36,7 +37,8 @@ def result_names(results: list[GradingResult]) -> list[str]:
 
 def csv_text(results: list[GradingResult]) -> str:
     """One row per graded submission: lesson, student, submission, score, max_score, then each
-    task (a grader error is no score: it has no row)."""
+    task, in points rounded to hundredths that add up to the score (a grader error is no score:
+    it has no row)."""
     results = [result for result in results if result.graded]
     tasks = list(dict.fromkeys(task for result in results for task in result.task_scores()))
     buffer = io.StringIO()
@@ -44,7 +46,9 @@ def csv_text(results: list[GradingResult]) -> str:
     writer.writerow(["lesson", "student", "submission", "score", "max_score", *tasks])
     for result in results:
         scores = result.task_scores()
-        writer.writerow([result.lesson, result.student or "", result.submission, result.score, result.max_score, *(scores.get(t, ("", ""))[0] for t in tasks)])
+        rounded = dict(zip(scores, apportioned([score for score, _ in scores.values()], result.score)))
+        by_task = [points(rounded[task]) if task in rounded else "" for task in tasks]
+        writer.writerow([result.lesson, result.student or "", result.submission, points(result.score), points(result.max_score), *by_task])
     return buffer.getvalue()
 
 
@@ -54,26 +58,50 @@ def write_csv(results: list[GradingResult], path: Path) -> None:
 
 
 def gradescope_results(result: GradingResult, *, visibility: str = "visible") -> dict:
-    """Gradescope's ``results.json`` for one submission: one test per check."""
+    """Gradescope's ``results.json`` for one submission: one test per task (its points, rounded
+    so that they add up to the score exactly, and its problems in ``output``, the most useful
+    first); a problem that stopped the whole submission is one test and the top-level output."""
+    reading = read_result(result)
+    totals = result.task_scores()
+    rounded = dict(zip(totals, apportioned([score for score, _ in totals.values()], result.score)))
+    lines = [f"{result.lesson}: {points_of(result.score, result.max_score)}"]
+    lines += [reading.banner] if reading.banner else []
+    lines += [reading.note[0].upper() + reading.note[1:] + "."] if reading.note and not reading.banner else []
+    lines += [f"left out: {entry['message']}" for entry in result.refused]
+    lines += [reading.not_started_line + "."] if reading.not_started_line else []
+    if reading.banner:
+        tests = [_gradescope_test("your submission", round(result.score, 2), result.max_score, reading.banner, ["submission"], visibility)]
+    else:
+        by_task = {task.task: task for task in (*reading.wrong, *reading.not_started, *reading.correct)}
+        tests = [_gradescope_test(task, rounded[task], max_score, _task_output(by_task[task]), [task], visibility) for task, (_, max_score) in totals.items()]
+    for number, test in enumerate(tests, start=1):
+        test["number"] = str(number)
+    return {"score": round(sum(test["score"] for test in tests), 2), "output": "\n".join(lines), "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
+
+
+def _gradescope_test(name: str, score: float, max_score: float, output: str, tags: list[str], visibility: str) -> dict:
     return {
-        "score": result.score,
-        "output": "\n".join([f"{result.lesson}: {result.score:g} / {result.max_score:g}", *(f"left out: {entry['message']}" for entry in result.refused)]),
+        "name": name,
+        "score": score,
+        "max_score": round(max_score, 2),
+        "status": "passed" if score >= round(max_score, 2) else "failed",
+        "output": output,
+        "tags": tags,
         "visibility": visibility,
-        "stdout_visibility": "hidden",
-        "tests": [
-            {
-                "name": test.name,
-                "number": str(number),
-                "score": test.score,
-                "max_score": test.max_score,
-                "status": "passed" if test.status == "passed" else "failed",
-                "output": test.message if test.status == "passed" else f"[{test.status}] {test.message}",
-                "tags": [test.task],
-                "visibility": visibility,
-            }
-            for number, test in enumerate(result.tests, start=1)
-        ],
     }
+
+
+def _task_output(task: TaskReading) -> str:
+    """A task's problems for Gradescope: the one to read first, then the others in a line each."""
+    if task.first is None:
+        return "all checks passed"
+    if NOT_STARTED_WORDS in task.first.message and all(NOT_STARTED_WORDS in check.message for check in task.problems):
+        return f"{task.task} is not started yet (the stub raises NotImplementedError)"
+    lines = [f"[{task.first.status}] {task.first.name}: {task.first.message}"]
+    if task.folded:
+        lines.append(f"{len(task.folded)} more check{'s' if len(task.folded) != 1 else ''} of {task.task} did not pass:")
+        lines += [f"- [{check.status}] {check.name}: {(check.message.splitlines() or [''])[0]}" for check in task.folded]
+    return "\n".join(lines)
 
 
 def write_gradescope(results: list[GradingResult], path: Path, *, folder: bool | None = None) -> list[Path]:

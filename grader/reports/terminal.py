@@ -9,6 +9,7 @@ from rich.text import Text
 
 from grader.core.results import GradingResult
 from grader.course.catalogue import Lesson
+from grader.reports.reading import points, points_of, read_result, stopping_message
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeout": "yellow"}
 
@@ -24,7 +25,7 @@ def lessons_table(lessons: list[Lesson]) -> Table:
     for column in ("lesson", "title", "file", "tasks", "points"):
         table.add_column(column, justify="right" if column in ("tasks", "points") else "left")
     for lesson in lessons:
-        table.add_row(lesson.id, lesson.title, lesson.filename, str(len(lesson.tasks)), f"{lesson.max_score:g}")
+        table.add_row(lesson.id, lesson.title, lesson.filename, str(len(lesson.tasks)), points(lesson.max_score))
     return table
 
 
@@ -33,8 +34,8 @@ def tasks_table(lesson: Lesson) -> Table:
     table = Table(title=f"{lesson.id}: {lesson.title} ({lesson.filename})")
     table.add_column("task")
     table.add_column("points", justify="right")
-    for task, points in lesson.tasks.items():
-        table.add_row(task, f"{points:g}")
+    for task, task_points in lesson.tasks.items():
+        table.add_row(task, points(task_points))
     return table
 
 
@@ -71,12 +72,8 @@ def not_implemented_tasks(result: GradingResult) -> dict[str, int]:
 
 def blocking_problem(result: GradingResult) -> str | None:
     """The one message of a problem that stopped every check (a syntax error, an import that
-    fails, a hang at import), or None: no check passed and all said the same."""
-    messages = {test.message for test in result.tests}
-    if len(result.tests) > 1 and len(messages) == 1 and all(test.status in ("error", "timeout") for test in result.tests):
-        (message,) = messages
-        return None if "is not implemented yet" in message else message
-    return None
+    fails, a hang at import), or None (:func:`grader.reports.reading.stopping_message`)."""
+    return stopping_message(result)
 
 
 def scores_table(results: list[GradingResult]) -> Table:
@@ -96,7 +93,7 @@ def scores_table(results: list[GradingResult]) -> Table:
         if not result.graded:
             table.add_row(*who, Text(result.submission), Text("grader-error", style="bold red"), "", *("" for _ in STATUS_STYLE))
             continue
-        table.add_row(*who, Text(result.submission), f"{result.score:g}", f"{result.max_score:g}", *(str(counts[s]) for s in STATUS_STYLE))
+        table.add_row(*who, Text(result.submission), points(result.score), points(result.max_score), *(str(counts[s]) for s in STATUS_STYLE))
     return table
 
 
@@ -117,22 +114,29 @@ def refused_lines(result: GradingResult) -> list[str]:
 
 
 def task_breakdown_table(result: GradingResult) -> Table:
-    """Per-task scores of one submission, with the first message of each task that lost points."""
+    """Per-task points of one submission as a person reads them (:mod:`grader.reports.reading`):
+    a problem that stopped every check in one row, the wrong tasks first with their first
+    problem, the tasks not started in one row, then the correct ones."""
     if not result.graded:
         table = Table(title=Text(f"{result.submission}: grader-error (not graded)"))
         table.add_column("what failed", overflow="fold")
         table.add_row(Text(result.message))
         return table
-    table = Table(title=Text(f"{result.submission}: {result.score:g} / {result.max_score:g}"))
+    reading = read_result(result)
+    table = Table(title=Text(f"{result.student or result.submission}: {points_of(result.score, result.max_score)}"))
     table.add_column("task")
-    table.add_column("score", justify="right")
-    table.add_column("first problem")
-    first_problem: dict[str, Text] = {}
-    for test in result.tests:
-        if test.status != "passed":
-            first_problem.setdefault(test.task, Text(f"[{test.status}] {test.message}"))
-    for task, (score, max_score) in result.task_scores().items():
-        table.add_row(task, f"{score:g} / {max_score:g}", first_problem.get(task, Text("")))
+    table.add_column("points", justify="right")
+    table.add_column("first problem", overflow="fold")
+    if reading.banner:
+        table.add_row(Text("all"), f"{points(result.score)} / {points(result.max_score)}", Text(reading.banner, style="red"))
+        return table
+    for task in reading.wrong:
+        first = task.first
+        table.add_row(task.task, f"{points(task.score)} / {points(task.max_score)}", Text(f"[{first.status}] {first.message}" if first else ""))
+    if reading.not_started:
+        table.add_row(Text(f"{len(reading.not_started)} not started"), f"0 / {points(sum(task.max_score for task in reading.not_started))}", Text(reading.not_started_line))
+    for task in reading.correct:
+        table.add_row(task.task, f"{points(task.score)} / {points(task.max_score)}", Text(""))
     return table
 
 
@@ -260,7 +264,7 @@ def print_served(out: Console, left_out: list[str], receipt: dict, final: dict |
     if result.score != result.max_score:
         out.print(check_table(result, only_problems=True, kind="hidden"))
     late = " [yellow](received after the deadline)[/]" if final.get("late") else ""
-    out.print(f"[bold]score {result.score:g} / {result.max_score:g}[/]{late}")
+    out.print(f"[bold]score {points(result.score)} / {points(result.max_score)}[/]{late}")
     return 0
 
 
@@ -270,7 +274,7 @@ def served_table(records: list[dict]) -> Table:
     for column in ("lesson", "received (UTC)", "status", "score", "submission"):
         table.add_column(column)
     for record in records:
-        score = f"{record['score']:g} / {record['max_score']:g}" if record.get("score") is not None else "-"
+        score = f"{points(record['score'])} / {points(record['max_score'])}" if record.get("score") is not None else "-"
         late = " (late)" if record.get("late") else ""
         table.add_row(record["lesson"], record["received_at"][:19] + late, record["status"], score, Text(record["id"]))
     return table

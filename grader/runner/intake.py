@@ -27,6 +27,7 @@ import io
 import os
 import stat
 import tarfile
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -89,6 +90,9 @@ class SubmissionFiles:
     source: str
     files: dict[str, bytes] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
+    #: One line for the student about where the lesson's files were found, when not at the top
+    #: ("read from activations/ inside your submission"), or where they are instead.
+    note: str = ""
 
     @property
     def total_bytes(self) -> int:
@@ -119,12 +123,13 @@ class SubmissionFiles:
                 os.chown(path, uid, uid, follow_symlinks=False)
 
 
-def read_submission(path: str | Path, *, first: tuple[str, ...] = (), limits: IntakeLimits = DEFAULT_LIMITS) -> SubmissionFiles:
+def read_submission(path: str | Path, *, first: tuple[str, ...] = (), limits: IntakeLimits = DEFAULT_LIMITS, unwrap: bool = True) -> SubmissionFiles:
     """The regular files of the submission at ``path`` (a folder, ``.zip``, ``.tar.gz``,
     ``.tgz`` or ``.tar``) within ``limits``, and what was refused (see the module docstring).
 
     ``first``: top-level names read before any other (the lesson's own files), so that a
-    flood of other files never crowds them out. ``path`` itself is not followed either when it
+    flood of other files never crowds them out; when none of them is at the top, they are
+    looked for where a student puts them (``unwrap``: see :func:`_lesson_files_found`). ``path`` itself is not followed either when it
     is a link. Raises :class:`IntakeError` only when ``path`` does not exist or cannot be
     opened at all; a file of no known kind, or a broken archive, is read as far as it can be
     and the rest refused with the reason.
@@ -140,12 +145,46 @@ def read_submission(path: str | Path, *, first: tuple[str, ...] = (), limits: In
             reader.read_zip(path)
         else:
             reader.read_tar(path)
-        reader.strip_common_folder(first)
     elif path.exists():
         reader.refuse(".", f"the submission {path.name} is neither a folder nor a {', '.join(ARCHIVE_SUFFIXES)} archive")
     else:
         raise IntakeError(f"submission '{path}' does not exist")
+    if first and not any(name in reader.result.files for name in first):
+        return _lesson_files_found(reader.result, first, limits, unwrap)
     return reader.result
+
+
+def _lesson_files_found(files: SubmissionFiles, first: tuple[str, ...], limits: IntakeLimits, unwrap: bool) -> SubmissionFiles:
+    """A submission without the lesson's files at its top, read where a student put them: from
+    the one folder that holds everything (the folder zipped, or Gradescope's unzip of it), or
+    from the one archive at its top (a zip uploaded inside the upload; one level, when
+    ``unwrap``); else the same files,
+    with a note naming where a lesson file is, if anywhere."""
+    tops = {path.split("/", 1)[0] for path in files.files}
+    if len(tops) == 1 and all("/" in path for path in files.files):
+        (top,) = tops
+        inner = SubmissionFiles(
+            files.source,
+            {path.split("/", 1)[1]: content for path, content in files.files.items()},
+            [Refusal(refusal.path[len(top) + 1 :], refusal.message) if refusal.path.startswith(top + "/") else refusal for refusal in files.refused],
+        )
+        if any(name in inner.files for name in first):
+            inner.note = f"your files were read from the folder {top}/ inside your submission"
+            return inner
+    archives = [path for path in files.files if "/" not in path and path.endswith(ARCHIVE_SUFFIXES)]
+    if len(archives) == 1 and unwrap:
+        with tempfile.TemporaryDirectory() as scratch:
+            inner_path = Path(scratch) / archives[0]
+            inner_path.write_bytes(files.files[archives[0]])
+            inner = read_submission(inner_path, first=first, limits=limits, unwrap=False)
+        if any(name in inner.files for name in first):
+            inner.source = files.source
+            inner.note = f"your files were read from the archive {archives[0]} inside your submission"
+            return inner
+    deeper = sorted(path for path in files.files if path.rsplit("/", 1)[-1] in first)
+    if deeper:
+        files.note = f"found {deeper[0]}: put {deeper[0].rsplit('/', 1)[-1]} at the top level of your submission"
+    return files
 
 
 def read_small_file(folder: str | Path, name: str, max_bytes: int = 1 << 16) -> bytes | None:
@@ -475,19 +514,6 @@ class _Reader:
         elif self.admits(path, member.size):
             stream = bundle.extractfile(member)
             self.accept(path, stream.read(member.size) if stream else b"")
-
-    def strip_common_folder(self, first: tuple[str, ...]) -> None:
-        """An archive of the lesson's folder (``activations/activations.py``) is read as the
-        folder's content, as a student who zipped the folder means it."""
-        files = self.result.files
-        tops = {path.split("/", 1)[0] for path in files}
-        if len(tops) != 1 or not all("/" in path for path in files) or any(name in files for name in first):
-            return
-        (top,) = tops
-        self.result.files = {path.split("/", 1)[1]: content for path, content in files.items()}
-        self.result.refused = [
-            Refusal(refusal.path[len(top) + 1 :], refusal.message) if refusal.path.startswith(top + "/") else refusal for refusal in self.result.refused
-        ]
 
 
 class _TooLarge(Exception):

@@ -154,23 +154,33 @@ def summary(session: Session, submission: Submission) -> dict:
 
 
 def details(session: Session, submission: Submission, *, instructor: bool, policy: Policy) -> dict:
-    """A submission and its result, as ``instructor`` or its student may read it now."""
+    """A submission and its result, as ``instructor`` or its student may read it now; before a
+    scores-only lesson's deadline, ``withheld`` says until when the checks are withheld."""
     job = submission.job
     result = json.loads(job.result) if job.result else None
-    if result is not None and not instructor and not policy.of(submission.lesson).shows_checks(utcnow()):
-        result = _scores_only(result)
-    return {**summary(session, submission), "result": result}
+    rules = policy.of(submission.lesson)
+    withheld = ""
+    if result is not None and not instructor and not rules.shows_checks(utcnow()):
+        when = _deadline_words(rules.deadline)
+        withheld = f"Until {when}, you see your points per task; the checks and their messages are shown after it."
+        result = _scores_only(result, f"points lost; the checks' details are shown after {when}")
+    return {**summary(session, submission), "result": result, **({"withheld": withheld} if withheld else {})}
 
 
-def _scores_only(result: dict) -> dict:
-    """The result with its checks folded into one entry per task (anti-probing)."""
+def _deadline_words(deadline) -> str:
+    return f"the deadline, {deadline.strftime('%Y-%m-%d %H:%M')} UTC" if deadline else "the deadline"
+
+
+def _scores_only(result: dict, lost_message: str) -> dict:
+    """The result with its checks folded into one entry per task (anti-probing); a task that
+    lost points says ``lost_message``."""
     tasks: dict[str, list[float]] = {}
     for test in result.get("tests", []):
         totals = tasks.setdefault(test["task"], [0.0, 0.0])
         totals[0] += test["score"]
         totals[1] += test["max_score"]
     folded = [
-        {"name": task, "task": task, "score": score, "max_score": most, "status": "passed" if score == most else "failed", "message": ""}
+        {"name": task, "task": task, "score": score, "max_score": most, "status": "passed" if score == most else "failed", "message": "" if score == most else lost_message}
         for task, (score, most) in tasks.items()
     ]
     return {**result, "tests": folded, "details": {}}

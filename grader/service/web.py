@@ -152,7 +152,7 @@ def add_pages(app: FastAPI, service, database) -> None:
     def live_context(submission: Submission, account: Account, session: Session) -> dict:
         details = submission_details(session, submission, instructor=account.role == INSTRUCTOR, policy=service.policy)
         result = GradingResult.from_dict(details["result"]) if details["result"] else None
-        return {"submission": submission, "details": details, "graded": result, "poll_s": POLL_S}
+        return {"submission": submission, "details": details, "graded": result, "poll_s": POLL_S, "withheld": details.get("withheld", "")}
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
     def submission_view(request: Request, submission_id: str, account: Account = Depends(viewer), session: Session = Depends(database)):
@@ -172,7 +172,7 @@ def add_pages(app: FastAPI, service, database) -> None:
         context = live_context(submission, account, session)
         if context["graded"] is None:
             return page(request, "_live_status.html", **context)
-        return HTMLResponse(submission_page(context["graded"], submission.job.finished_at, template="_live_result.html"))
+        return HTMLResponse(submission_page(context["graded"], submission.job.finished_at, template="_live_result.html", withheld=context["withheld"]))
 
     def instructor(account: Account = Depends(viewer)) -> Account:
         if account.role != INSTRUCTOR:

@@ -19,7 +19,11 @@ def environment():
     """The Jinja2 environment of ``grader/reports/pages/templates``."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    return Environment(loader=PackageLoader("grader.reports.pages", "templates"), autoescape=select_autoescape(default=True), undefined=StrictUndefined)
+    from grader.reports.reading import points
+
+    env = Environment(loader=PackageLoader("grader.reports.pages", "templates"), autoescape=select_autoescape(default=True), undefined=StrictUndefined)
+    env.filters["points"] = points  # numbers for people: 0.83, 41
+    return env
 
 
 def render(template: str, **context) -> str:

@@ -9,8 +9,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from grader.core.results import GradingResult, TestResult
+from grader.core.results import GradingResult
 from grader.course.catalogue import get_lesson
+from grader.reports.reading import Reading, TaskReading, read_result
 
 #: What a student reads when the grader failed on their submission (the grader's own message,
 #: which may name its internals, is for the instructor).
@@ -20,20 +21,6 @@ NOT_GRADED_FOR_STUDENT = (
 )
 #: How many students a failure message lists on the class view.
 STUDENTS_PER_MESSAGE = 3
-
-
-@dataclass
-class TaskToFix:
-    """A task that lost points: its score and the checks that did not pass."""
-
-    task: str
-    score: float
-    max_score: float
-    checks: list[TestResult]
-
-    @property
-    def lost(self) -> float:
-        return round(self.max_score - self.score, 6)
 
 
 @dataclass
@@ -54,13 +41,21 @@ class ModelView:
 
 @dataclass
 class SubmissionView:
-    """One submission's page: the score first, then what to fix first, then the rest."""
+    """One submission's page: the score first, then a problem that stopped every check (once),
+    then what to fix first, then the tasks not started and the correct ones, folded."""
 
     result: GradingResult
     graded_at: datetime | None
-    to_fix: list[TaskToFix]
-    correct_tasks: list[tuple[str, float]]
+    reading: Reading
     model: ModelView | None
+
+    @property
+    def to_fix(self) -> list[TaskReading]:
+        return self.reading.wrong
+
+    @property
+    def correct_tasks(self) -> list[tuple[str, float]]:
+        return [(task.task, task.max_score) for task in self.reading.correct]
 
     @property
     def percent(self) -> float:
@@ -68,20 +63,8 @@ class SubmissionView:
 
 
 def submission_view(result: GradingResult, graded_at: datetime | None = None, *, curves: bool = True) -> SubmissionView:
-    """The page of ``result``: tasks that lost points, most points lost first (then in lesson
-    order), each with its failed and errored checks; fully correct tasks apart."""
-    failed: dict[str, list[TestResult]] = defaultdict(list)
-    for test in result.tests:
-        if test.status != "passed":
-            failed[test.task].append(test)
-    to_fix, correct = [], []
-    for order, (task, (score, max_score)) in enumerate(result.task_scores().items()):
-        if score < max_score or failed.get(task):
-            to_fix.append((order, TaskToFix(task, score, max_score, failed.get(task, []))))
-        else:
-            correct.append((task, max_score))
-    ranked = [task for _, task in sorted(to_fix, key=lambda item: (-item[1].lost, item[0]))]
-    return SubmissionView(result, graded_at, ranked, correct, model_view(result, curves=curves))
+    """The page of ``result`` (:func:`grader.reports.reading.read_result`)."""
+    return SubmissionView(result, graded_at, read_result(result), model_view(result, curves=curves))
 
 
 def model_view(result: GradingResult, *, curves: bool = True) -> ModelView | None:
