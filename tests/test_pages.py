@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from grader.core.results import GradingResult, TestResult
-from grader.reports.pages.compose import submission_page, write_report
+from grader.reports.pages.compose import dashboard_page, submission_page, write_report
 from grader.reports.pages.views import class_view, submission_view
 
 BIN = Path(sys.executable).parent
@@ -98,3 +98,46 @@ def test_a_model_lessons_page_shows_tiers_the_confusion_grid_and_the_curves():
     assert any(reached for *_, reached in view.model.tiers) and not all(reached for *_, reached in view.model.tiers)
     page = submission_page(model)
     assert "Confusion matrix" in page and "0.920" in page and "imdb: training curves" in page and "12.5 s of a 60 s budget" in page
+
+
+def stopped(student: str, message: str, status: str = "error") -> GradingResult:
+    """Every check of :func:`result`'s three tasks stopped at one same problem."""
+    tests = [TestResult(test.name, test.task, 0.0, 1.0, status, message) for test in result(student).tests]
+    return GradingResult("activations", f"/subs/{student}", student, tests)
+
+
+def not_started(student: str, task: str, failing: dict[str, str] | None = None) -> GradingResult:
+    """:func:`result` with ``task`` still the released stub."""
+    made = result(student, failing)
+    for test in made.tests:
+        if test.task == task:
+            test.score, test.status, test.message = 0.0, "error", f"{task} is not implemented yet (it raises NotImplementedError)"
+    return made
+
+
+def test_the_dashboard_puts_what_needs_attention_first_and_counts_tasks_not_started_apart(tmp_path):
+    timed_out = result("gus")
+    timed_out.tests[0].score, timed_out.tests[0].status, timed_out.tests[0].message = 0.0, "timeout", "relu did not finish within 5 s"
+    batch = [
+        result("ann"),
+        not_started("bob", "softmax", {"relu matches": "relu(-1) gives -1"}),
+        not_started("cat", "softmax"),
+        stopped("dan", "activations.py, line 3: invalid syntax"),
+        stopped("eve", "activations.py not found in the submission"),
+        GradingResult.grader_error("activations", "/subs/fay", "KeyError in a hidden check", "fay"),
+        timed_out,
+    ]
+    view = class_view("activations", batch)
+    assert [(item.student, item.kind) for item in view.attention] == [
+        ("fay", "not graded: the grader failed"), ("dan", "no check could run"), ("eve", "no check could run"), ("gus", "a check timed out"),
+    ]  # fmt: skip
+    assert "invalid syntax" in view.attention[1].message and "not found" in view.attention[2].message
+    rates = {rate.task: rate for rate in view.tasks}
+    assert (rates["softmax"].attempted, rates["softmax"].wrong, rates["softmax"].not_started) == (2, 0, 2), "not started is not failing"
+    assert (rates["relu"].attempted, rates["relu"].wrong, rates["relu"].not_started) == (4, 2, 0)
+    assert view.tasks[0].task == "relu"
+    assert all("not implemented" not in failure.message for failure in view.failures)
+    assert ("relu(-1) gives -1", ["bob"]) in [(failure.message, failure.students) for failure in view.failures]
+    page = dashboard_page(view, lambda name: f"students/{name}.html")
+    assert page.index("Needs attention") < page.index("Tasks") and 'href="students/dan.html"' in page
+    assert "2 not started" in page

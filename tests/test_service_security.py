@@ -282,3 +282,39 @@ def test_unknown_lessons_are_404_on_every_route(served):
     prof.sign_in(served.tokens["prof"])
     for path in ("/dashboard/nosuch", "/dashboard/nosuch/scores.csv", "/dashboard/nosuch/gradescope.json", "/dashboard/..%2F..%2Fetc/scores.csv"):
         assert prof.send("GET", path)[0] == 404, path
+
+
+def test_an_instructor_lists_accounts_resets_a_token_and_disables_an_account(tmp_path):
+    served = Served(tmp_path, str(tmp_path / "grader.db"))
+    tokens = {**served.accounts("gil", "hal"), **served.accounts("prof", role="instructor")}
+    served.start()
+    try:
+        browser = Browser(served)
+        browser.sign_in(tokens["gil"])
+        listing = served.grade("service", "list", "--db", served.db).stdout
+        assert listing.index("prof") < listing.index("gil") and "instructor" in listing and "active" in listing
+        name, new = served.grade("service", "reset-token", "gil", "--db", served.db).stdout.split()
+        assert name == "gil" and new != tokens["gil"]
+        assert request(served.url + "/api/submissions", token=tokens["gil"])[0] == 401
+        assert request(served.url + "/api/submissions", token=new)[0] == 200
+        assert browser.send("GET", "/me")[0] == 303, "a reset ends the sessions of the old token"
+        served.grade("service", "disable", "hal", "--db", served.db)
+        assert request(served.url + "/api/submissions", token=tokens["hal"])[0] == 401
+        assert "disabled" in served.grade("service", "list", "--db", served.db).stdout
+        served.grade("service", "disable", "hal", "--enable", "--db", served.db)
+        assert request(served.url + "/api/submissions", token=tokens["hal"])[0] == 200
+        unknown = served.grade("service", "reset-token", "nobody", "--db", served.db, check=False)
+        assert unknown.returncode == 2 and "no account named 'nobody'" in unknown.stderr
+    finally:
+        served.stop()
+
+
+def test_a_student_opening_an_instructor_page_reads_an_html_page_and_the_api_stays_json(served):
+    alice = Browser(served)
+    alice.sign_in(served.tokens["alice"])
+    status, headers, page = alice.send("GET", "/dashboard")
+    assert status == 403 and headers["content-type"].startswith("text/html") and "the class dashboard is for instructors" in page and "<h1>" in page
+    status, data, _ = request(served.url + "/api/submissions/nope", token=served.tokens["alice"])
+    assert status == 404 and data == {"detail": "no submission nope of yours"}
+    front = Browser(served).send("GET", "/")[2]
+    assert '<nav' not in front and "<style>" in front and "grade login" in front, "the front page has the other pages' look"

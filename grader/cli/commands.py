@@ -639,6 +639,62 @@ def import_roster(csv_file, db):
     _add_accounts(db, roster_ids(Path(csv_file)), "student")
 
 
+@service.command("list")
+@_db_option
+def service_list(db):
+    """The service's accounts: role, made when, disabled or not, how many submissions."""
+    _instructor_only("service")
+    from rich.table import Table
+
+    from grader.reports import terminal as report
+    from grader.service.accounts import list_accounts
+    from grader.service.tables import open_database
+
+    table = Table(title="Accounts")
+    for column in ("name", "role", "made", "state", "submissions"):
+        table.add_column(column, justify="right" if column == "submissions" else "left")
+    with open_database(db)() as session:
+        for account, count in list_accounts(session):
+            table.add_row(account.name, account.role, account.created_at.strftime("%Y-%m-%d"), "disabled" if account.disabled else "active", str(count))
+    report.console().print(table)
+
+
+@service.command("reset-token")
+@click.argument("name")
+@_db_option
+def service_reset_token(name, db):
+    """Give NAME a new token (printed once as `NAME TOKEN`); the old token and every session
+    signed in with it stop working."""
+    _instructor_only("service")
+    from grader.service.accounts import AccountError, reset_token
+    from grader.service.tables import open_database
+
+    with open_database(db)() as session:
+        try:
+            token = reset_token(session, name)
+        except AccountError as error:
+            raise GradeUsageError(str(error)) from None
+    click.echo(f"{name} {token}")
+
+
+@service.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+@_db_option
+def service_disable(name, enable, db):
+    """Disable NAME: its token and its sessions stop working (its submissions stay); --enable undoes it."""
+    _instructor_only("service")
+    from grader.service.accounts import AccountError, set_disabled
+    from grader.service.tables import open_database
+
+    with open_database(db)() as session:
+        try:
+            set_disabled(session, name, not enable)
+        except AccountError as error:
+            raise GradeUsageError(str(error)) from None
+    click.echo(f"{name} {'enabled' if enable else 'disabled'}")
+
+
 @service.command("export")
 @click.argument("lesson", type=LESSON)
 @click.option("--course", "course_dir", type=click.Path(file_okay=False), help="nbgrader course folder: write each student's score into its gradebook.")

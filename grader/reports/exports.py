@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from grader.core.results import GradingResult
-from grader.reports.reading import NOT_STARTED_WORDS, TaskReading, apportioned, points, points_of, read_result
+from grader.reports.reading import TaskReading, apportioned, points, points_of, read_result
 
 #: Gradescope's visibility values, for a test and for a whole result.
 GRADESCOPE_VISIBILITY = ("visible", "after_due_date", "hidden")
@@ -73,7 +73,10 @@ def gradescope_results(result: GradingResult, *, visibility: str = "visible") ->
         tests = [_gradescope_test("your submission", round(result.score, 2), result.max_score, reading.banner, ["submission"], visibility)]
     else:
         by_task = {task.task: task for task in (*reading.wrong, *reading.not_started, *reading.correct)}
-        tests = [_gradescope_test(task, rounded[task], max_score, _task_output(by_task[task]), [task], visibility) for task, (_, max_score) in totals.items()]
+        unstarted = {task.task for task in reading.not_started}
+        tests = [
+            _gradescope_test(task, rounded[task], max_score, _task_output(by_task[task], task in unstarted), [task], visibility) for task, (_, max_score) in totals.items()
+        ]
     for number, test in enumerate(tests, start=1):
         test["number"] = str(number)
     return {"score": round(sum(test["score"] for test in tests), 2), "output": "\n".join(lines), "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
@@ -91,11 +94,11 @@ def _gradescope_test(name: str, score: float, max_score: float, output: str, tag
     }
 
 
-def _task_output(task: TaskReading) -> str:
+def _task_output(task: TaskReading, not_started: bool) -> str:
     """A task's problems for Gradescope: the one to read first, then the others in a line each."""
     if task.first is None:
         return "all checks passed"
-    if NOT_STARTED_WORDS in task.first.message and all(NOT_STARTED_WORDS in check.message for check in task.problems):
+    if not_started:
         return f"{task.task} is not started yet (the stub raises NotImplementedError)"
     lines = [f"[{task.first.status}] {task.first.name}: {task.first.message}"]
     if task.folded:

@@ -76,7 +76,46 @@ def roster_ids(path: Path) -> list[str]:
 
 
 def authenticate(session: Session, token: str | None) -> Account | None:
-    """The account whose token is ``token``, or None."""
+    """The account whose token is ``token`` (and not disabled), or None."""
     if not token:
         return None
-    return session.scalar(select(Account).where(Account.token_hash == hash_token(token)))
+    return session.scalar(select(Account).where(Account.token_hash == hash_token(token), Account.disabled.is_(False)))
+
+
+def account_named(session: Session, name: str) -> Account:
+    """The account ``name``; :class:`AccountError` when there is none."""
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise AccountError(f"no account named {name!r} (grade service list shows them)")
+    return account
+
+
+def reset_token(session: Session, name: str) -> str:
+    """A new token for ``name`` (printed once); the old one, and every session signed in with
+    it, stop working."""
+    account = account_named(session, name)
+    token = secrets.token_urlsafe(32)
+    account.token_hash = hash_token(token)
+    account.session_generation = (account.session_generation or 0) + 1
+    session.commit()
+    return token
+
+
+def set_disabled(session: Session, name: str, disabled: bool = True) -> Account:
+    """Disable ``name`` (its token and sessions stop working) or enable it again."""
+    account = account_named(session, name)
+    account.disabled = disabled
+    account.session_generation = (account.session_generation or 0) + 1
+    session.commit()
+    return account
+
+
+def list_accounts(session: Session) -> list[tuple[Account, int]]:
+    """Every account, instructors first, with its number of submissions."""
+    from sqlalchemy import func
+
+    from grader.service.tables import Submission
+
+    counts = dict(session.execute(select(Submission.student, func.count()).group_by(Submission.student)).all())
+    accounts = session.scalars(select(Account).order_by(Account.role, Account.name)).all()
+    return [(account, counts.get(account.name, 0)) for account in accounts]

@@ -17,7 +17,6 @@ large (413), over the hourly limit (429, with ``Retry-After``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
@@ -28,14 +27,13 @@ from sqlalchemy.orm import Session
 
 from grader import __version__
 from grader.course.catalogue import LESSONS
+from grader.reports.pages.render import render
 from grader.service.accounts import authenticate
 from grader.service.guard import Guard
 from grader.service.signin import SessionKey, service_key
 from grader.service.submissions import Service, accept, details, refuse, summary
 from grader.service.tables import INSTRUCTOR, Account, Submission
 from grader.service.web import add_pages
-
-TEMPLATES = Path(__file__).with_name("templates")
 
 __all__ = ["Service", "create_app"]
 
@@ -66,14 +64,10 @@ def create_app(service: Service) -> Guard:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def front_page(request: Request):
-        from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
         url = (service.public_url or service.listening_url).rstrip("/")
         files = service.dist_files()
         install = f"pip install {url}/dist/{files[0]}" if files else "pip install nn-grader-student (ask your instructor for the file)"
-        page = env.get_template("index.html").render(title=service.title, url=url, install=install, lessons=list(LESSONS.values()))
-        return HTMLResponse(page)
+        return HTMLResponse(render("front.html", title=service.title, url=url, install=install, lessons=list(LESSONS.values())))
 
     @app.get("/dist/{name}", include_in_schema=False)
     def distribution(name: str):

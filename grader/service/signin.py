@@ -86,7 +86,7 @@ class SessionKey:
         if expires <= time.time():
             return None
         account = session.get(Account, account_id)
-        if account is None or (account.session_generation or 0) != generation:
+        if account is None or account.disabled or (account.session_generation or 0) != generation:
             return None
         expected = self._signature(account, generation, expires)
         return account if hmac.compare_digest(parts[3].encode("utf-8", "surrogateescape"), expected.encode()) else None

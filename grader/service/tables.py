@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, create_engine, event, false
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -44,6 +44,8 @@ class Account(Base):
     #: Part of every session cookie's signature: raised by a sign-out, which ends every
     #: session of the account.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: A disabled account signs in nowhere (``grade service disable``).
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ServiceSecret(Base):

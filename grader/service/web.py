@@ -14,9 +14,11 @@ import json
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.core.results import GradingResult
 from grader.course.catalogue import LESSONS
@@ -33,6 +35,8 @@ from grader.service.tables import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submi
 
 #: How often a queued or grading submission's page asks for its status, in seconds.
 POLL_S = 1
+#: The paths of pages (their refusals are pages too; the API's and the files' are JSON).
+PAGE_PATHS = ("/me", "/submissions", "/dashboard", "/login", "/logout")
 #: What a refused form post says.
 FOREIGN_FORM = "This form did not come from this service's own page (or the page is too old): open the page again and repeat."
 
@@ -49,6 +53,16 @@ def add_pages(app: FastAPI, service, database) -> None:
     @app.exception_handler(SignIn)
     async def to_login(request: Request, error: SignIn):
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def page_or_json(request: Request, error: StarletteHTTPException):
+        """A page's refusal as a page (a student opening an instructor's page reads why); the
+        API's and the files' as JSON."""
+        if not request.url.path.startswith(PAGE_PATHS):
+            return await http_exception_handler(request, error)
+        titles = {403: "Not for this account", 404: "Not found"}
+        html = render("error.html", title=titles.get(error.status_code, "Refused"), message=str(error.detail), back_href="/me", back_label="Back to your pages")
+        return HTMLResponse(html, status_code=error.status_code, headers=getattr(error, "headers", None))
 
     def viewer(request: Request, session: Session = Depends(database)) -> Account:
         account = key.read(request.cookies.get(COOKIE), session)

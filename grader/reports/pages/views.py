@@ -105,17 +105,38 @@ def model_view(result: GradingResult, *, curves: bool = True) -> ModelView | Non
 
 @dataclass
 class TaskRate:
-    """How the class did on one task: the share fully correct, and its most-failed check."""
+    """How the class did on one task, among the students who attempted it (wrote something):
+    how many got it wrong, its most-failed check; and how many did not start it."""
 
     task: str
-    correct: int
-    total: int
+    attempted: int
+    wrong: int
+    not_started: int
     worst_check: str
     worst_check_failed: int
 
     @property
+    def correct(self) -> int:
+        return self.attempted - self.wrong
+
+    @property
+    def total(self) -> int:
+        return self.attempted
+
+    @property
     def fail_percent(self) -> float:
-        return 100.0 * (self.total - self.correct) / self.total if self.total else 0.0
+        return 100.0 * self.wrong / self.attempted if self.attempted else 0.0
+
+
+@dataclass
+class Attention:
+    """A submission the instructor should look at: not graded, or graded with no check able to
+    run, or with checks that timed out."""
+
+    student: str
+    kind: str
+    message: str
+    result: GradingResult
 
 
 @dataclass
@@ -130,7 +151,8 @@ class CommonFailure:
 
 @dataclass
 class ClassView:
-    """A lesson's dashboard: scores, tasks worst first, commonest failures, the students."""
+    """A lesson's dashboard: what needs attention, scores, tasks worst first, commonest
+    failures, the students."""
 
     lesson: str
     results: list[GradingResult]
@@ -141,6 +163,7 @@ class ClassView:
     timeline_svg: str | None
     deadline: datetime | None
     students: list[tuple[str, GradingResult]] = field(default_factory=list)
+    attention: list[Attention] = field(default_factory=list)
 
     @property
     def mean_percent(self) -> float:
@@ -158,31 +181,50 @@ def class_view(
 ) -> ClassView:
     """The dashboard of ``lesson`` over ``results`` (one per student: the one that counts).
 
-    A task's pass rate is the share of graded submissions with full marks on it; tasks are
-    listed worst first. Failure messages are counted by check and first line of the message.
-    ``received``: receipt times (the service's), drawn against ``deadline``."""
+    Needs attention first: grader errors, submissions where no check could run (a syntax
+    error, a missing file), and checks that timed out. A task's rate is the share wrong among
+    the students who attempted it (not the stub); those who did not start it are counted
+    apart; tasks are listed worst first. Failure messages are counted among attempted tasks
+    only, by check and first line of the message. ``received``: receipt times (the
+    service's), drawn against ``deadline``."""
     graded = [r for r in results if r.lesson == lesson and r.graded]
     not_graded = [r for r in results if r.lesson == lesson and not r.graded]
-    correct: Counter[str] = Counter()
-    seen: Counter[str] = Counter()
+    attention = [Attention(who(r), "not graded: the grader failed", r.message, r) for r in not_graded]
+    attempted: Counter[str] = Counter()
+    wrong: Counter[str] = Counter()
+    unstarted: Counter[str] = Counter()
+    order: dict[str, int] = {}
     check_failures: dict[str, Counter[str]] = defaultdict(Counter)
     messages: Counter[tuple[str, str]] = Counter()
     students_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    timed_out = []
     for result in graded:
-        for task, (score, max_score) in result.task_scores().items():
-            seen[task] += 1
-            correct[task] += score >= max_score
-        for test in result.tests:
-            if test.status != "passed":
-                check_failures[test.task][test.name] += 1
+        reading = read_result(result)
+        if reading.banner:
+            attention.append(Attention(who(result), "no check could run", reading.banner, result))
+            continue
+        timeouts = [test for test in result.tests if test.status == "timeout"]
+        if timeouts:
+            timed_out.append(Attention(who(result), "a check timed out", timeouts[0].message, result))
+        for task in reading.not_started:
+            unstarted[task.task] += 1
+        for task in (*reading.wrong, *reading.correct):
+            attempted[task.task] += 1
+        for task in reading.wrong:
+            wrong[task.task] += 1
+            for test in task.problems:
+                check_failures[task.task][test.name] += 1
                 key = (test.name, (test.message.strip().splitlines() or [test.status])[0])
                 messages[key] += 1
                 if len(students_of[key]) < STUDENTS_PER_MESSAGE:
                     students_of[key].append(who(result))
+        for index, task_name in enumerate(result.task_scores()):
+            order.setdefault(task_name, index)
+    attention += timed_out
     tasks = []
-    for task in seen:
-        worst = check_failures[task].most_common(1)
-        tasks.append(TaskRate(task, correct[task], seen[task], worst[0][0] if worst else "", worst[0][1] if worst else 0))
+    for name in sorted(order, key=order.__getitem__):
+        worst = check_failures[name].most_common(1)
+        tasks.append(TaskRate(name, attempted[name], wrong[name], unstarted[name], worst[0][0] if worst else "", worst[0][1] if worst else 0))
     tasks.sort(key=lambda rate: (-rate.fail_percent, rate.task))
     failures = [CommonFailure(check, message, count, students_of[(check, message)]) for (check, message), count in messages.most_common(top)]
     histogram = timeline = None
@@ -193,4 +235,4 @@ def class_view(
         if received:
             timeline = submissions_over_time_svg(received, deadline, f"{lesson}: submissions over time")
     students = sorted(((who(r), r) for r in graded + not_graded), key=lambda item: item[0])
-    return ClassView(lesson, graded, not_graded, histogram, tasks, failures, timeline, deadline, students)
+    return ClassView(lesson, graded, not_graded, histogram, tasks, failures, timeline, deadline, students, attention)
