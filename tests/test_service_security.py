@@ -257,7 +257,7 @@ def test_sign_out_is_a_form_post_that_ends_the_session_everywhere_and_a_restart_
 def test_every_answer_carries_the_security_headers(served):
     browser = Browser(served)
     browser.sign_in(served.tokens["prof"])
-    for path in ("/", "/login", "/dashboard", "/dashboard/tensors", "/api/submissions", "/static/htmx.min.js", "/nowhere"):
+    for path in ("/", "/login", "/dashboard", "/dashboard/tensors", "/api/submissions", "/static/htmx.min.js", "/nowhere", "/docs"):
         status, headers, _ = browser.send("GET", path)
         assert "script-src 'self'" in headers["content-security-policy"] and "frame-ancestors 'none'" in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY", path
@@ -318,3 +318,12 @@ def test_a_student_opening_an_instructor_page_reads_an_html_page_and_the_api_sta
     assert status == 404 and data == {"detail": "no submission nope of yours"}
     front = Browser(served).send("GET", "/")[2]
     assert '<nav' not in front and "<style>" in front and "grade login" in front, "the front page has the other pages' look"
+
+
+def test_the_api_page_works_offline_from_the_services_own_swagger_ui(served):
+    status, headers, page = Browser(served).send("GET", "/docs")
+    assert status == 200 and "/static/swagger-ui-bundle.js" in page and "/static/swagger-ui.css" in page
+    assert "cdn.jsdelivr" not in page and "https://" not in headers["content-security-policy"]
+    status, headers, script = Browser(served).send("GET", "/static/swagger-ui-bundle.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript") and "SwaggerUIBundle" in script
+    assert Browser(served).send("GET", "/static/../grader.db")[0] == 404 and Browser(served).send("GET", "/static/nope.js")[0] == 404

@@ -164,10 +164,11 @@ set -euo pipefail
 ROOT="${{GRADER_AUTOGRADER_ROOT:-/autograder}}"
 SOURCE="$ROOT/source"
 VENV="$ROOT/venv"
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  # Python's venv, and bubblewrap for the sandbox (without it student code still runs as an
-  # unprivileged user, with limits, but without namespaces).
+# System packages only inside Gradescope's image (its /autograder/source holds this script), or
+# when asked with GRADER_INSTALL_SYSTEM_PACKAGES=1: Python's venv, and bubblewrap for the sandbox.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && {{ [ "$SOURCE" = /autograder/source ] || [ "${{GRADER_INSTALL_SYSTEM_PACKAGES:-0}}" = 1 ]; }}; then
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null || ! command -v bwrap >/dev/null; then
+    echo "installing the Debian packages python3 python3-venv python3-pip bubblewrap"
     (apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip bubblewrap) >/dev/null || echo "note: apt-get could not install python3-venv or bubblewrap"
   fi
 fi

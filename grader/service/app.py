@@ -21,13 +21,14 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader import __version__
 from grader.course.catalogue import LESSONS
-from grader.reports.pages.render import render
+from grader.reports.pages.render import SWAGGER_CSS, SWAGGER_JS, render
 from grader.service.accounts import authenticate
 from grader.service.guard import Guard
 from grader.service.signin import SessionKey, service_key
@@ -43,7 +44,18 @@ def create_app(service: Service) -> Guard:
     (bounded bodies, authentication before an upload is read, security headers)."""
     if service.session_key is None:
         service.session_key = SessionKey(service_key(service.sessions))
-    app = FastAPI(title="nn-grader service", version=__version__, description=__doc__)
+    app = FastAPI(title="nn-grader service", version=__version__, description=__doc__, docs_url=None, redoc_url=None)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_page():
+        """The OpenAPI page, from the service's own copy of Swagger UI (it works offline)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="nn-grader service: API",
+            swagger_js_url=f"/static/{SWAGGER_JS}",
+            swagger_css_url=f"/static/{SWAGGER_CSS}",
+            swagger_favicon_url="data:,",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def one_line_validation_error(request: Request, error: RequestValidationError):

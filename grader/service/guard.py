@@ -35,10 +35,10 @@ PAGES_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-#: The OpenAPI pages load FastAPI's Swagger UI and ReDoc from their CDN, with inline scripts.
+#: The OpenAPI page: the service's own Swagger UI, started by FastAPI's inline script.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src blob:; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "worker-src blob:; base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "same-origin"}
 #: Paths whose answers may be cached (public, unchanging files).
@@ -130,7 +130,7 @@ def _secured(headers: list, path: str, https: bool) -> list:
     route set its own)."""
     present = {name.lower() for name, _ in headers}
     added = dict(HEADERS)
-    added["content-security-policy"] = DOCS_CSP if path in ("/docs", "/redoc") else PAGES_CSP
+    added["content-security-policy"] = DOCS_CSP if path == "/docs" else PAGES_CSP
     if not path.startswith(CACHEABLE):
         added["cache-control"] = "no-store"
     if https:

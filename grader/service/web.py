@@ -24,7 +24,7 @@ from grader.core.results import GradingResult
 from grader.course.catalogue import LESSONS
 from grader.reports.exports import csv_text, gradescope_results
 from grader.reports.pages.compose import dashboard_page, submission_page
-from grader.reports.pages.render import HTMX_FILE, render, static_file
+from grader.reports.pages.render import HTMX_FILE, SWAGGER_CSS, SWAGGER_JS, render, static_file
 from grader.reports.pages.views import class_view
 from grader.service.accounts import authenticate
 from grader.service.export import counted_results
@@ -35,6 +35,8 @@ from grader.service.tables import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submi
 
 #: How often a queued or grading submission's page asks for its status, in seconds.
 POLL_S = 1
+#: The vendored files served from ``/static`` (npm ``htmx.org`` and ``swagger-ui-dist``; licences beside them).
+STATIC_TYPES = {HTMX_FILE: "text/javascript", SWAGGER_JS: "text/javascript", SWAGGER_CSS: "text/css"}
 #: The paths of pages (their refusals are pages too; the API's and the files' are JSON).
 PAGE_PATHS = ("/me", "/submissions", "/dashboard", "/login", "/logout")
 #: What a refused form post says.
@@ -92,9 +94,11 @@ def add_pages(app: FastAPI, service, database) -> None:
     def foreign_form(request: Request) -> HTMLResponse:
         return page(request, "login.html", 403, title="Sign in", error=FOREIGN_FORM)
 
-    @app.get(f"/static/{HTMX_FILE}", include_in_schema=False)
-    def htmx():
-        return Response(static_file(HTMX_FILE), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    @app.get("/static/{name}", include_in_schema=False)
+    def vendored(name: str):
+        if name not in STATIC_TYPES:
+            raise HTTPException(404, f"no static file {name}")
+        return Response(static_file(name), media_type=STATIC_TYPES[name], headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request):

@@ -12,6 +12,8 @@ from importlib import resources
 #: The vendored htmx (npm ``htmx.org``, its licence beside it): the service's pages load it from
 #: their own server, never from a CDN.
 HTMX_FILE = "htmx.min.js"
+#: Swagger UI (npm ``swagger-ui-dist`` 5.32.0, its licence beside it): the service's ``/docs`` works offline.
+SWAGGER_JS, SWAGGER_CSS = "swagger-ui-bundle.js", "swagger-ui.css"
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,5 +37,5 @@ def render(template: str, **context) -> str:
 
 
 def static_file(name: str) -> bytes:
-    """A vendored static file (``htmx.min.js``)."""
+    """A vendored static file (``htmx.min.js``, Swagger UI's)."""
     return resources.files("grader.reports.pages").joinpath("static", name).read_bytes()
