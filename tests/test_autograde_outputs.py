@@ -65,3 +65,17 @@ def test_an_output_that_fails_while_writing_costs_the_others_nothing(tmp_path):
 def test_a_missing_course_folder_is_one_line_and_exit_2(tmp_path):
     run = autograde("--course", str(tmp_path / "nope"))
     assert run.exit_code == 2 and "--course" in run.output and "no such folder" in run.output, run.output
+
+
+def test_a_batch_of_folders_gets_student_ids_from_their_names(tmp_path):
+    import shutil
+
+    alice = make_submission(tmp_path, "tensors", name="alice")
+    bob = shutil.make_archive(str(tmp_path / "bob"), "zip", make_submission(tmp_path, "tensors", name="bob-work"))
+    out = tmp_path / "named.json"
+    run = CliRunner().invoke(main, ["autograde", "tensors", str(alice), bob, "--json", str(out), "--csv", str(tmp_path / "scores.csv")])
+    assert run.exit_code == 0, run.output
+    assert [result["student"] for result in json.loads(out.read_text())] == ["alice", "bob"]
+    assert "alice" in (tmp_path / "scores.csv").read_text() and "bob," in (tmp_path / "scores.csv").read_text()
+    run = CliRunner().invoke(main, ["autograde", "tensors", str(alice), "--json", str(out), "--student-from", "none"])
+    assert run.exit_code == 0 and json.loads(out.read_text())[0].get("student") is None

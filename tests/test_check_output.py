@@ -73,3 +73,16 @@ def test_an_endless_loop_in_a_function_stops_at_the_lessons_call_limit_naming_it
     said = " ".join(run.output.split())
     assert run.exit_code == 1 and f"sigmoid did not finish within {limit:g}" in said, run.output
     assert took < 60, f"stopped at the call limit ({limit:g} s per call), not the test's {get_lesson(LESSON).test_timeout_s:g} s: {took:.0f} s"
+
+
+def test_rows_follow_the_order_of_the_students_file(started):
+    path = started / "activations.py"
+    source = path.read_text()
+    tasks = list(get_lesson(LESSON).tasks)
+    first, last = tasks[0], tasks[-1]
+    # the student wrote the lesson's last task first in the file: its (failing) rows come first
+    moved = f"def {last}(*args, **kwargs):\n    return None\n\n\n" + source.replace(f"def {last}(", f"def _unused_{last}(", 1)
+    path.write_text(moved)
+    run = check(str(started), "--all")
+    rows = [line.split("│")[1].strip() for line in run.output.splitlines() if line.startswith("│") and line.split("│")[1].strip()]
+    assert rows.index(last) < rows.index(first), rows[:5]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -39,8 +42,10 @@ def tasks_table(lesson: Lesson) -> Table:
     return table
 
 
-def check_table(result: GradingResult, *, only_problems: bool = False, kind: str = "public") -> Table:
-    """``grade check``: one row per check (``kind``: public or hidden), the message where it did not pass."""
+def check_table(result: GradingResult, *, only_problems: bool = False, kind: str = "public", order: dict[str, int] | None = None) -> Table:
+    """``grade check``: one row per check (``kind``: public or hidden), the message where it did
+    not pass, a task whose every check met the stub in one row; tasks in ``order`` (their line
+    in the student's file, :func:`order_in_file`) first, the others in the lesson's order."""
     counts = result.counts()
     table = Table(title=f"{result.lesson}: {counts['passed']} of {len(result.tests)} {kind} checks passed")
     table.add_column("task", no_wrap=True)
@@ -48,13 +53,33 @@ def check_table(result: GradingResult, *, only_problems: bool = False, kind: str
     table.add_column("status", no_wrap=True)
     table.add_column("message", ratio=3, overflow="fold")
     todo = not_implemented_tasks(result)
-    for task, count in todo.items():
-        table.add_row(task, Text(f"all {count}" if count > 1 else "its check"), status_text("error"), Text("not implemented yet"))
-    for test in result.tests:
-        if (only_problems and test.status == "passed") or test.task in todo:
+    position = {task: index for index, task in enumerate(dict.fromkeys(test.task for test in result.tests))}
+    tasks = sorted(position, key=lambda task: ((order or {}).get(task, 1 << 30), position[task]))
+    for task in tasks:
+        if task in todo:
+            table.add_row(task, Text(f"all {todo[task]}" if todo[task] > 1 else "its check"), status_text("error"), Text("not implemented yet"))
             continue
-        table.add_row(test.task, Text(test.name), status_text(test.status), Text(test.message))
+        for test in result.tests:
+            if test.task == task and not (only_problems and test.status == "passed"):
+                table.add_row(test.task, Text("all its checks" if test.name == test.task else test.name), status_text(test.status), Text(test.message))
     return table
+
+
+def order_in_file(path: Path) -> dict[str, int]:
+    """``{name: line}`` of the functions and classes at the top of the Python file ``path`` (a
+    class's methods as ``Class.method`` too); empty when it cannot be read or parsed."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            lines.setdefault(node.name, node.lineno)
+            for inner in getattr(node, "body", []) if isinstance(node, ast.ClassDef) else []:
+                if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines.setdefault(f"{node.name}.{inner.name}", inner.lineno)
+    return lines
 
 
 def not_implemented_tasks(result: GradingResult) -> dict[str, int]:
@@ -166,7 +191,8 @@ def print_check(out: Console, lesson: Lesson, result: GradingResult, *, show_all
         out.print("Fix this first (every check imports your file), then run grade check again.")
         return False
     if show_all or not ok or lesson.is_model:
-        out.print(check_table(result, only_problems=not (show_all or lesson.is_model)))
+        order = order_in_file(Path(result.submission) / lesson.filename) if result.submission else {}
+        out.print(check_table(result, only_problems=not (show_all or lesson.is_model), order=order))
     if ok:
         more = (
             "Grading trains on the whole training split under the full budget and scores the test split."
