@@ -19,7 +19,7 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
     """``lint-imports`` with ``root``'s pyproject.toml, on the ``grader`` package under ``root``:
     Python without ``site`` (so an editable install of this checkout cannot take precedence),
     with ``root`` and then the installed packages on its path."""
-    packages = [path for path in sys.path if path.endswith("site-packages")]
+    packages = [path for path in sys.path if path.endswith(("site-packages", "dist-packages"))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *packages])}
     command = [sys.executable, "-S", "-c", LINT_IMPORTS, "--config", str(root / "pyproject.toml"), "--no-cache"]
     return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)

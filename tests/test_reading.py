@@ -141,3 +141,25 @@ def test_a_file_too_deep_to_find_is_named_in_the_banner(tmp_path):
     banner = read_result(result).banner
     assert banner and "Found a/b/tensors.py: put tensors.py at the top level of your submission." in banner, banner
     assert json.loads(json.dumps(result.to_dict()))["details"]["intake_note"].startswith("found a/b/tensors.py")
+
+
+def test_gradescope_passed_and_failed_follow_the_tasks_not_the_rounding():
+    thirds = [TestResult(f"t{n}", f"task{n}", 2 / 3, 2 / 3, "passed") for n in range(3)]
+    almost = [TestResult("close", "near", 0.996, 0.996, "passed"), TestResult("edge", "near", 0.0, 0.004, "failed", "wrong at the edge")]
+    data = gradescope_results(GradingResult("tensors", "/s", "ann", thirds + almost))
+    statuses = {test["name"]: test["status"] for test in data["tests"]}
+    assert statuses == {"task0": "passed", "task1": "passed", "task2": "passed", "near": "failed"}, data["tests"]
+    assert round(sum(test["max_score"] for test in data["tests"]), 6) == 3.0
+
+
+def test_the_service_keeps_the_intakes_note_for_an_uploaded_folder(tmp_path):
+    from grader.service.dispatcher import files_of
+
+    plain = make_submission(tmp_path, "tensors", name="tensors")
+    archive = shutil.make_archive(str(tmp_path / "upload"), "zip", tmp_path, "tensors")
+    inner = tmp_path / "outer.zip"
+    with zipfile.ZipFile(inner, "w") as bundle:
+        bundle.write(archive, "tensors.zip")
+    files = files_of(inner.read_bytes(), "outer.zip", "tensors")
+    assert "tensors.py" in files.files and files.note == "your files were read from the archive tensors.zip inside your submission"
+    assert (plain / "tensors.py").read_bytes() == files.files["tensors.py"]

@@ -88,8 +88,10 @@ def import_in_process(lesson: Lesson, folder: Path | None) -> ModuleType:
 
 def limit_calls(module: ModuleType, seconds: float) -> ModuleType:
     """``module`` with each of its own functions stopped after ``seconds`` of CPU time per call
-    (the lesson's call limit, as the child has it when grading), with a message naming the
-    function: what ``grade check`` runs in the student's own process."""
+    (the lesson's call limit; grading counts wall time in the child, pinned to one thread), with
+    a message naming the function, raised again every second should the student's code catch
+    it: what ``grade check`` runs in the student's own process. A call that sleeps is left to
+    the per-test limit."""
     for name, value in list(vars(module).items()):
         if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_"):
             setattr(module, name, _limited(value, seconds))
@@ -110,7 +112,7 @@ def _limited(function, seconds: float):
 
         _RUNNING.append(function.__name__)
         previous = signal.signal(signal.SIGPROF, stop)
-        signal.setitimer(signal.ITIMER_PROF, seconds)
+        signal.setitimer(signal.ITIMER_PROF, seconds, 1.0)
         try:
             return function(*args, **kwargs)
         finally:

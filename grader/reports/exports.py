@@ -64,30 +64,32 @@ def gradescope_results(result: GradingResult, *, visibility: str = "visible") ->
     reading = read_result(result)
     totals = result.task_scores()
     rounded = dict(zip(totals, apportioned([score for score, _ in totals.values()], result.score)))
+    most = dict(zip(totals, apportioned([max_score for _, max_score in totals.values()], result.max_score)))
     lines = [f"{result.lesson}: {points_of(result.score, result.max_score)}"]
     lines += [reading.banner] if reading.banner else []
     lines += [reading.note[0].upper() + reading.note[1:] + "."] if reading.note and not reading.banner else []
     lines += [f"left out: {entry['message']}" for entry in result.refused]
     lines += [reading.not_started_line + "."] if reading.not_started_line else []
     if reading.banner:
-        tests = [_gradescope_test("your submission", round(result.score, 2), result.max_score, reading.banner, ["submission"], visibility)]
+        tests = [_gradescope_test("your submission", round(result.score, 2), round(result.max_score, 2), False, reading.banner, ["submission"], visibility)]
     else:
         by_task = {task.task: task for task in (*reading.wrong, *reading.not_started, *reading.correct)}
         unstarted = {task.task for task in reading.not_started}
+        correct = {task.task for task in reading.correct}
         tests = [
-            _gradescope_test(task, rounded[task], max_score, _task_output(by_task[task], task in unstarted), [task], visibility) for task, (_, max_score) in totals.items()
+            _gradescope_test(task, rounded[task], most[task], task in correct, _task_output(by_task[task], task in unstarted), [task], visibility) for task in totals
         ]
     for number, test in enumerate(tests, start=1):
         test["number"] = str(number)
     return {"score": round(sum(test["score"] for test in tests), 2), "output": "\n".join(lines), "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
 
 
-def _gradescope_test(name: str, score: float, max_score: float, output: str, tags: list[str], visibility: str) -> dict:
+def _gradescope_test(name: str, score: float, max_score: float, passed: bool, output: str, tags: list[str], visibility: str) -> dict:
     return {
         "name": name,
         "score": score,
-        "max_score": round(max_score, 2),
-        "status": "passed" if score >= round(max_score, 2) else "failed",
+        "max_score": max_score,
+        "status": "passed" if passed else "failed",
         "output": output,
         "tags": tags,
         "visibility": visibility,

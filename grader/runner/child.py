@@ -90,7 +90,7 @@ def _mount(source, target, fstype, flags, data=None) -> None:
 
 
 #: ``pivot_root``'s system call number (glibc has no wrapper for it).
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine, 155)
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}.get(os.uname().machine)
 MS_REMOUNT, MS_NOEXEC = 32, 8
 #: The device files the child gets in its own ``/dev``.
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -104,6 +104,8 @@ def _private_root(options: dict) -> None:
     not writable for the child (one zygote's children share them); then the answers in ``hide`` are
     covered where they would still show. Everything else on the machine is gone for it."""
     libc = _libc()
+    if SYS_PIVOT_ROOT is None:
+        raise OSError(0, f"pivot_root's system call is not known on {os.uname().machine}")
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) != 0:
         raise OSError(ctypes.get_errno(), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -140,6 +142,8 @@ def _private_root(options: dict) -> None:
     if libc.umount2(b".", MNT_DETACH) != 0:
         raise OSError(ctypes.get_errno(), "umount the old root")
     os.chdir("/")
+    if os.path.exists(workdir + "/.root") and os.listdir(workdir + "/.root"):
+        raise OSError(0, "the new root is not the root: the machine's files would show")
 
 
 def _bind_into(source: str, target: str, readonly: bool, recursive: bool = True) -> None:

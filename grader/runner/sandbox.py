@@ -26,6 +26,7 @@ import signal
 import site
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -113,8 +114,20 @@ _UNSHARE_PROBE = "import ctypes, sys; sys.exit(ctypes.CDLL(None).unshare(0x00020
 
 
 def _namespaces_work() -> bool:
+    """Whether the child can build its own root here: a throwaway process does exactly what a
+    child does without bubblewrap (``child.py``'s ``_private_root``) and lists its new root (a
+    machine that allows the namespaces but refuses the mounts is not confined)."""
     try:
-        return subprocess.run([sys.executable, "-I", "-c", _UNSHARE_PROBE], capture_output=True, timeout=30).returncode == 0
+        if subprocess.run([sys.executable, "-I", "-c", _UNSHARE_PROBE], capture_output=True, timeout=30).returncode != 0:
+            return False
+        with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
+            workdir = Path(scratch)
+            install_runner(workdir)
+            options = {"workdir": str(workdir), "visible": [path for path in SYSTEM_DIRS if os.path.lexists(path)] + python_paths(), "hide": []}
+            runner = str(workdir / "runner")
+            probe = f"import json, os, sys; sys.path.insert(0, {runner!r}); import child; child._private_root(json.loads(sys.argv[1])); print(sorted(os.listdir('/')))"
+            run = subprocess.run([sys.executable, "-I", "-c", probe, json.dumps(options)], capture_output=True, timeout=60)
+        return run.returncode == 0 and "'usr'" in run.stdout.decode() and "'tmp'" in run.stdout.decode()
     except (OSError, subprocess.TimeoutExpired):
         return False
 

@@ -34,6 +34,11 @@ def start_time(pid: int) -> int | None:
         return None
 
 
+def _proc_is_ours() -> bool:
+    """Whether ``/proc`` shows this process (a PID namespace of its own would hide the owners)."""
+    return os.path.exists(f"/proc/{os.getpid()}")
+
+
 def make_folder(kind: str) -> Path:
     """A new folder for a child of this process (``kind``: ``slot`` or ``sub``), after removing
     what dead grading processes left (once per process)."""
@@ -66,7 +71,12 @@ def _stale(entry: os.DirEntry) -> bool:
     match = _NAME.match(entry.name)
     if match:
         pid, started = int(match.group(1)), int(match.group(2))
-        return start_time(pid) != started
+        if started == 0:
+            return False  # its owner's start time was unknown: it cannot be told dead
+        now = start_time(pid)
+        if now is None:
+            return _proc_is_ours()  # gone, where /proc shows this machine's processes
+        return now != started  # the process id now belongs to another process
     if _OLD_NAME.match(entry.name):
         try:
             return time.time() - entry.stat(follow_symlinks=False).st_mtime > OLD_NAME_AGE_S

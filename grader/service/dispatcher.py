@@ -51,7 +51,7 @@ def files_of(archive: bytes, filename: str, lesson_id: str) -> SubmissionFiles:
         path = Path(scratch) / name
         path.write_bytes(archive)
         files = read_submission(path, first=get_lesson(lesson_id).module_files)
-    return SubmissionFiles(filename, files.files, files.refused)
+    return SubmissionFiles(filename, files.files, files.refused, files.note)
 
 
 class Dispatcher:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from grader.core.results import GradingResult
-from grader.service.tables import GRADED, Job, Submission
+from grader.service.tables import GRADED, GRADER_ERROR, Job, Submission
 
 
 def counted_results(sessions: sessionmaker, lesson: str, rule: str = "latest") -> list[tuple[Submission, GradingResult]]:
@@ -31,6 +31,21 @@ def counted_results(sessions: sessionmaker, lesson: str, rule: str = "latest") -
         if earlier is None or rule == "latest" or (graded.score or 0) > (earlier[1].score or 0):
             counted[submission.student] = (submission, graded)
     return [counted[student] for student in sorted(counted)]
+
+
+def failed_results(sessions: sessionmaker, lesson: str) -> list[tuple[Submission, GradingResult]]:
+    """``[(submission, grader error)]``: each student whose latest submission of ``lesson`` the
+    grader failed on (for the dashboard's "needs attention"; no score, so no export)."""
+    with sessions() as session:
+        rows = session.execute(select(Submission, Job.status, Job.result).join(Job).where(Submission.lesson == lesson).order_by(Submission.received_at)).all()
+    latest: dict[str, tuple[Submission, str, str | None]] = {submission.student: (submission, status, result) for submission, status, result in rows}
+    failed = []
+    for student in sorted(latest):
+        submission, status, result = latest[student]
+        if status == GRADER_ERROR:
+            message = GradingResult.from_dict(json.loads(result)).message if result else "the grader failed"
+            failed.append((submission, GradingResult.grader_error(lesson, submission.filename, message, student)))
+    return failed
 
 
 def export_lesson(sessions: sessionmaker, lesson: str, *, course=None, csv: Path | None = None, gradescope: Path | None = None, rule: str = "latest") -> int:

@@ -27,7 +27,7 @@ from grader.reports.pages.compose import dashboard_page, submission_page
 from grader.reports.pages.render import HTMX_FILE, SWAGGER_CSS, SWAGGER_JS, render, static_file
 from grader.reports.pages.views import class_view
 from grader.service.accounts import authenticate
-from grader.service.export import counted_results
+from grader.service.export import counted_results, failed_results
 from grader.service.signin import COOKIE, CSRF_COOKIE, SESSION_S, csrf_token, end_sessions, form_is_ours, set_cookie
 from grader.service.submissions import accept
 from grader.service.submissions import details as submission_details
@@ -224,9 +224,10 @@ def add_pages(app: FastAPI, service, database) -> None:
     @app.get("/dashboard/{lesson}", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request, lesson: str, account: Account = Depends(instructor), session: Session = Depends(database)):
         chosen = counted(lesson)
-        results = [result for _, result in chosen]
+        failed = failed_results(service.sessions, lesson)
+        results = [result for _, result in chosen] + [result for _, result in failed]
         received = list(session.scalars(select(Submission.received_at).where(Submission.lesson == lesson)))
-        link = {s.student: f"/submissions/{s.id}" for s, _ in chosen}
+        link = {s.student: f"/submissions/{s.id}" for s, _ in chosen + failed}
         view = class_view(lesson, results, received=received, deadline=service.policy.of(lesson).deadline)
         queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == QUEUED)) or 0
         fields = forms(request, account)
