@@ -35,6 +35,8 @@ from pathlib import Path, PurePosixPath
 from grader.errors import RequestError
 
 #: Archive suffixes :func:`read_submission` reads (anything else must be a folder).
+#: A Jupyter notebook: its code becomes the lesson's module (:func:`_from_notebook`).
+NOTEBOOK_SUFFIX = ".ipynb"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 #: Folders and files skipped silently: caches and the archivers' own metadata.
 SKIPPED_NAMES = ("__pycache__", "__MACOSX")
@@ -140,6 +142,9 @@ def read_submission(path: str | Path, *, first: tuple[str, ...] = (), limits: In
         reader.refuse(".", f"the submission {path.name} is a symbolic link: links are not accepted")
     elif path.is_dir():
         reader.read_folder(path, first)
+    elif path.is_file() and path.name.endswith(NOTEBOOK_SUFFIX):
+        if reader.admits(path.name, path.stat().st_size):
+            reader.accept(path.name, path.read_bytes())
     elif path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES):
         if path.name.endswith(".zip"):
             reader.read_zip(path)
@@ -181,6 +186,10 @@ def _lesson_files_found(files: SubmissionFiles, first: tuple[str, ...], limits: 
             inner.source = files.source
             inner.note = f"your files were read from the archive {archives[0]} inside your submission"
             return inner
+    notebooks = sorted(path for path in files.files if "/" not in path and path.endswith(NOTEBOOK_SUFFIX))
+    named = [path for path in notebooks if path.removesuffix(NOTEBOOK_SUFFIX) == first[0].removesuffix(".py")]
+    if named or len(notebooks) == 1:
+        return _from_notebook(files, (named or notebooks)[0], first[0])
     deeper = sorted(path for path in files.files if path.rsplit("/", 1)[-1] in first)
     if deeper:
         files.note = f"found {deeper[0]}: put {deeper[0].rsplit('/', 1)[-1]} at the top level of your submission"
@@ -514,6 +523,21 @@ class _Reader:
         elif self.admits(path, member.size):
             stream = bundle.extractfile(member)
             self.accept(path, stream.read(member.size) if stream else b"")
+
+
+def _from_notebook(files: SubmissionFiles, notebook: str, module_file: str) -> SubmissionFiles:
+    """``files`` with the lesson's ``module_file`` made from the code of ``notebook``
+    (:mod:`grader.runner.notebook_code`: read as data, never run), and a note on which cells."""
+    from grader.runner.notebook_code import NotebookError, notebook_code
+
+    try:
+        made = notebook_code(files.files[notebook])
+    except NotebookError as error:
+        files.note = f"{notebook} could not be read: {error}"
+        return files
+    files.files[module_file] = made.source.encode()
+    files.note = f"{made.note} ({notebook})"
+    return files
 
 
 class _TooLarge(Exception):
