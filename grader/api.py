@@ -79,9 +79,9 @@ def submit(lesson: str, folder: str | Path, student: str, settings: Settings) ->
     return submit_lesson(lesson, Path(folder), student, settings.exchange())
 
 
-def start(lesson: str, directory: str | Path, *, force: bool = False) -> list[Path]:
+def start(lesson: str, directory: str | Path, *, force: bool = False, notebook: bool = False) -> list[Path]:
     """Copy the lesson's stubs and public checks into ``directory``; the files written.
     Raises :class:`FileExistsError` naming the files already there, unless ``force``."""
     from grader.platforms.student import start_lesson
 
-    return start_lesson(lesson, Path(directory), force=force)
+    return start_lesson(lesson, Path(directory), force=force, notebook=notebook)

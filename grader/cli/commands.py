@@ -163,16 +163,20 @@ def list_command(lesson):
 @click.argument("lesson", type=LESSON)
 @click.argument("directory", required=False)
 @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
-def start(lesson, directory, force):
+@click.option("--notebook", is_flag=True, help="Also write LESSON.ipynb: the lesson as a notebook, a cell per task and a check after each.")
+def start(lesson, directory, force, notebook):
     """Copy the stubs and public checks of LESSON into DIRECTORY (default: ./LESSON)."""
     from grader import api
 
     target = Path(directory or lesson.id)
     try:
-        api.start(lesson.id, target, force=force)
+        api.start(lesson.id, target, force=force, notebook=notebook)
     except FileExistsError as error:
         raise GradeUsageError(str(error)) from None
-    click.echo(f"Started {lesson.id} in {target}/: edit {lesson.filename}, then run: grade check {lesson.id} {target}")
+    if notebook:
+        click.echo(f"Started {lesson.id} in {target}/: open {lesson.id}.ipynb in Jupyter; each task's cell has its check after it")
+    else:
+        click.echo(f"Started {lesson.id} in {target}/: edit {lesson.filename}, then run: grade check {lesson.id} {target}")
 
 
 @main.command()

@@ -31,20 +31,73 @@ class Submitted:
     receipt: Receipt
 
 
-def start_lesson(lesson_id: str, target: Path, *, force: bool = False) -> list[Path]:
+def start_lesson(lesson_id: str, target: Path, *, force: bool = False, notebook: bool = False) -> list[Path]:
     """Copy the released stubs and public checks of the lesson into ``target`` (not its
-    manifest, which is the engine's); the files written. :class:`FileExistsError` names the
-    files already there, unless ``force``."""
-    source = assignment_dir(get_lesson(lesson_id).id)
+    manifest, which is the engine's), and with ``notebook`` the lesson as ``LESSON.ipynb``
+    (:func:`lesson_notebook_for_student`); the files written. :class:`FileExistsError` names
+    the files already there, unless ``force``."""
+    lesson = get_lesson(lesson_id)
+    source = assignment_dir(lesson.id)
     released = sorted(path for path in source.iterdir() if path.is_file() and path.name != MANIFEST)
-    existing = [path.name for path in released if (target / path.name).exists()] if target.exists() else []
+    names = [path.name for path in released] + ([f"{lesson.id}.ipynb"] if notebook else [])
+    existing = [name for name in names if (target / name).exists()] if target.exists() else []
     if existing and not force:
         raise FileExistsError(f"{target} already has {', '.join(existing)}; use --force to overwrite")
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for path in released:
         written.append(Path(shutil.copy2(path, target / path.name)))
+    if notebook:
+        import nbformat
+
+        path = target / f"{lesson.id}.ipynb"
+        nbformat.write(lesson_notebook_for_student(lesson.id), str(path))
+        written.append(path)
     return written
+
+
+def lesson_notebook_for_student(lesson_id: str):
+    """The lesson as a notebook for the student (``grade start --notebook``): its README as
+    markdown, the setup cell, then per function of the released stub a code cell tagged
+    ``task:NAME`` (the imports' cell ``task:_imports``) and, for a task, a check cell after
+    it; the last cells check everything and submit. Built with nbformat."""
+    import ast
+
+    import nbformat.v4 as nbf
+
+    lesson = get_lesson(lesson_id)
+    folder = assignment_dir(lesson.id)
+    stub = (folder / lesson.filename).read_text()
+    readme = (folder / "README.md").read_text() if (folder / "README.md").is_file() else f"# {lesson.title}"
+    lines = stub.splitlines()
+    preamble, definitions = [], []
+    for node in ast.parse(stub).body:
+        first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
+        text = "\n".join(lines[first - 1 : node.end_lineno])
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions.append((node.name, text))
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the module's docstring stays out
+            preamble.append(text)
+    cells = [
+        nbf.new_markdown_cell(readme),
+        nbf.new_code_cell(f'from grader.jupyter import Lesson\n\nlesson = Lesson("{lesson.id}")  # checks and submits the code of the cells tagged task:...'),
+        nbf.new_code_cell("\n".join(preamble), metadata={"tags": ["task:_imports"]}),
+    ]
+    for name, text in definitions:
+        cells.append(nbf.new_code_cell(text, metadata={"tags": [f"task:{name}"]}))
+        if name in lesson.tasks:
+            cells.append(nbf.new_code_cell(f'lesson.check("{name}")'))
+    cells += [
+        nbf.new_markdown_cell(
+            "## All public checks, then submit\nThe hidden checks run when you submit: `lesson.submit()` sends the code this notebook "
+            "defines to the grading service of your last `grade login`."
+        ),
+        nbf.new_code_cell("lesson.check()"),
+        nbf.new_code_cell("# lesson.submit()"),
+    ]
+    notebook = nbf.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
 
 
 def submit_lesson(lesson_id: str, folder: Path, student: str, exchange: Exchange) -> Submitted:
