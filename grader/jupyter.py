@@ -36,13 +36,14 @@ def kernel_module_source(namespace: dict) -> str:
     notebook defined (in the order they were defined)."""
     imports, constants, definitions = [], [], []
     for name, value in namespace.items():
-        if name.startswith("_") or name in {"In", "Out", "exit", "quit", "get_ipython"}:
-            continue
+        own_definition = (inspect.isfunction(value) or inspect.isclass(value)) and getattr(value, "__module__", "") == "__main__"
+        if name.startswith("__") or name in {"In", "Out", "exit", "quit", "get_ipython"} or (name.startswith("_") and not own_definition):
+            continue  # IPython's own names (_, _i3, _oh, ...); a student's private helper function stays
         if isinstance(value, types.ModuleType):
             imports.append(f"import {value.__name__}" if value.__name__ == name else f"import {value.__name__} as {name}")
         elif isinstance(value, (int, float, str, bool, tuple)) and _literal(value):
             constants.append(f"{name} = {value!r}")
-        elif (inspect.isfunction(value) or inspect.isclass(value)) and getattr(value, "__module__", "") == "__main__":
+        elif own_definition:
             try:
                 definitions.append(inspect.getsource(value).rstrip() + "\n")
             except (OSError, TypeError):

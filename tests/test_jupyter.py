@@ -89,3 +89,54 @@ def test_the_notebook_grades_like_the_py_file_with_the_same_code(executed, tmp_p
     (py / f"{LESSON}.py").write_text(reference_file(LESSON, LESSON).read_text().replace("return a + b", "return a - b"))
     from_py = grade(GradeRequest(LESSON, py))
     assert from_notebook.score == from_py.score and 0 < from_py.score < from_py.max_score
+
+
+def test_grade_check_of_a_notebook_checks_what_the_grader_reads(executed):
+    path, _ = executed
+    run = CliRunner().invoke(main, ["check", LESSON, str(path)])
+    said = " ".join(run.output.split())
+    assert run.exit_code == 1 and "tensor_sum" in said and "max abs error" in said, run.output
+
+
+def test_lesson_submit_sends_what_the_kernel_defined_and_scores_as_autograde(tmp_path):
+    pytest.importorskip("fastapi", reason="needs the service's packages: pip install -e '.[dev]'")
+    from service_fixtures import Served
+
+    served = Served(tmp_path, str(tmp_path / "grader.db"))
+    token = served.accounts("nina")["nina"]
+    served.start()
+    try:
+        functions = reference_functions()
+        source = reference_file(LESSON, LESSON).read_text()
+        imports = "\n".join(line for line in source.splitlines() if line.startswith(("import ", "from ")))
+        cells = [
+            nbformat.v4.new_code_cell(f'from grader.jupyter import Lesson\nlesson = Lesson("{LESSON}")'),
+            nbformat.v4.new_code_cell(imports),
+            *[nbformat.v4.new_code_cell(text) for text in functions.values()],
+            nbformat.v4.new_code_cell(f'result = lesson.submit("{served.url}", "{token}")\nprint("SCORE", result["score"])'),
+        ]
+        notebook = nbformat.v4.new_notebook(cells=cells)
+        nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        printed = outputs(notebook.cells[-1])
+        (tmp_path / "ref").mkdir()
+        (tmp_path / "ref" / f"{LESSON}.py").write_text(source)
+        expected = grade(GradeRequest(LESSON, tmp_path / "ref")).score
+        assert f"SCORE {expected}" in printed and "receipt:" in printed and "sha256" in printed, printed
+    finally:
+        served.stop()
+
+
+def test_the_kernels_module_keeps_private_helpers_and_leaves_out_ipythons_names(tmp_path):
+    import runpy
+
+    from grader.jupyter import kernel_module_source
+
+    script = tmp_path / "cells.py"
+    script.write_text("import numpy as np\nCONST = 3\n_i3 = 'a cell'\n_ = 41\n\ndef _helper(x):\n    return x + CONST\n\ndef task(x):\n    return np.asarray(_helper(x))\n")
+    namespace = runpy.run_path(str(script), run_name="__main__")
+    made = kernel_module_source(namespace)
+    assert "import numpy as np" in made and "CONST = 3" in made and "def _helper(x):" in made and "def task(x):" in made
+    assert "_i3" not in made and "_ = 41" not in made
+    scope: dict = {}
+    exec(compile(made, "made.py", "exec"), scope)  # the made module stands on its own
+    assert scope["task"](1) == 4

@@ -192,9 +192,13 @@ def check(lesson, path, show_all, data_dir):
     from grader import api
     from grader.reports import terminal as report
 
-    folder = _student_folder(lesson, path)
+    if path and path.endswith(".ipynb") and Path(path).is_file():
+        folder = Path(path)  # a notebook: checked as the grader will read it
+    else:
+        folder = _student_folder(lesson, path)
+    has_notebook = folder.is_file() or any(folder.glob("*.ipynb"))
     missing = [module for module in lesson.modules if not (folder / f"{module}.py").is_file()]
-    if missing:
+    if missing and not has_notebook:
         names = ", ".join(f"{module}.py" for module in missing)
         raise GradeUsageError(f"{folder}/ has no {names}: run the check in your lesson folder (grade check {lesson.id} FOLDER), or `grade start {lesson.id}` for the stubs")
     out = report.console()

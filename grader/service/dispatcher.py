@@ -26,7 +26,7 @@ from grader.core.request import GradeRequest
 from grader.core.results import NOT_THE_STUDENTS, GradingResult
 from grader.course.catalogue import get_lesson
 from grader.errors import RequestError
-from grader.runner.intake import SubmissionFiles, read_submission
+from grader.runner.intake import NOTEBOOK_SUFFIX, SubmissionFiles, read_submission
 from grader.service.tables import FINAL, GRADED, GRADER_ERROR, GRADING, QUEUED, Job, utcnow
 from grader.service.worker import grade_job
 
@@ -45,7 +45,7 @@ MODEL_RESOURCE = "model"
 def files_of(archive: bytes, filename: str, lesson_id: str) -> SubmissionFiles:
     """The files of an uploaded archive as the intake reads them (the lesson's files first)."""
     name = Path(filename).name
-    if not name.endswith((".tar.gz", ".tgz", ".tar", ".zip")) or name.startswith("."):
+    if not name.endswith((".tar.gz", ".tgz", ".tar", ".zip", NOTEBOOK_SUFFIX)) or name.startswith("."):
         name = "submission.tar.gz"  # an archive is read by its name's suffix: gzip'd tar unless it says otherwise
     with tempfile.TemporaryDirectory(prefix="grader-upload-") as scratch:
         path = Path(scratch) / name
