@@ -91,7 +91,7 @@ class Lesson:
         with tempfile.TemporaryDirectory(prefix="grader-notebook-check-") as scratch:
             folder = Path(scratch)
             (folder / self.lesson.filename).write_text(self.module_source())
-            result = run_public_checks(self.lesson.id, folder)
+            result = run_public_checks(self.lesson.id, folder, task=task)
         tests = [test for test in result.tests if task is None or test.task == task]
         return CheckReport(self.lesson.id, task, GradingResult(result.lesson, result.submission, result.student, tests))
 

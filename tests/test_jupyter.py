@@ -75,6 +75,8 @@ def test_checks_in_the_kernel_pass_for_correct_cells_and_say_what_grade_check_sa
     (py / f"{LESSON}.py").write_text(reference_file(LESSON, LESSON).read_text().replace("return a + b", "return a - b"))
     said = [test.message for test in run_public_checks(LESSON, py).tests if test.task == "tensor_sum" and test.status != "passed"]
     assert said and all(message in broken for message in said), broken
+    one = run_public_checks(LESSON, py, task="tensor_sum")
+    assert one.tests and {test.task for test in one.tests} == {"tensor_sum"}, "a task's check runs that task's checks alone"
     assert "public checks passed;" not in broken
     other = next(source for source in by_source if source.startswith('lesson.check("') and "tensor_sum" not in source)
     assert "public checks passed; the hidden checks run when you submit" in by_source[other], by_source[other]

@@ -61,8 +61,12 @@ class ResultCollector:
 
     is_grader_collector = True
 
-    def __init__(self, request: GradeRequest, *, isolate: bool = True, files: SubmissionFiles | None = None, results_path: str | None = None):
+    def __init__(
+        self, request: GradeRequest, *, isolate: bool = True, files: SubmissionFiles | None = None, results_path: str | None = None, only_task: str | None = None
+    ):
         self.request = request
+        #: Run only this task's checks (a notebook's check of one task).
+        self.only_task = only_task
         self._lesson = get_lesson(request.lesson)
         self.folder = Path(request.source).resolve() if request.source else None
         self.isolate = isolate and self.folder is not None
@@ -107,6 +111,10 @@ class ResultCollector:
             share = (self._lesson.tasks[task] - sum(fixed.values())) / max(1, len(task_items) - len(fixed))
             for item in task_items:
                 self.points[item.nodeid] = fixed.get(item.nodeid, share)
+        if self.only_task is not None:
+            deselected = [item for item in items if self.tasks[item.nodeid] != self.only_task]
+            items[:] = [item for item in items if self.tasks[item.nodeid] == self.only_task]
+            config.hook.pytest_deselected(items=deselected)
 
     def pytest_collectreport(self, report):
         if report.failed:

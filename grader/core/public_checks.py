@@ -24,29 +24,30 @@ def public_checks_file(lesson: Lesson) -> Path:
     return assignment_dir(lesson.id) / f"test_{lesson.module}.py"
 
 
-def run_public_checks(lesson_id: str, folder: Path, *, data_dir: str | Path | None = None) -> GradingResult:
+def run_public_checks(lesson_id: str, folder: Path, *, data_dir: str | Path | None = None, task: str | None = None) -> GradingResult:
     """Run the public checks of ``lesson_id`` against the student's ``folder`` (a model
-    lesson's smoke run reads its data from ``data_dir``, default: the configured one)."""
+    lesson's smoke run reads its data from ``data_dir``, default: the configured one; ``task``:
+    only that task's checks)."""
     lesson = get_lesson(lesson_id)
     if folder.is_file() and folder.suffix == NOTEBOOK_SUFFIX or folder.is_dir() and not (folder / lesson.filename).exists() and any(folder.glob(f"*{NOTEBOOK_SUFFIX}")):
-        return _checks_of_notebook(lesson, folder, data_dir)
+        return _checks_of_notebook(lesson, folder, data_dir, task)
     if not folder.is_dir():
         raise SubmissionNotFound(f"folder '{folder}' does not exist")
     request = GradeRequest(lesson.id, folder, data_dir=Path(data_dir).resolve() if data_dir else None)
     checks = public_checks_file(lesson)
-    result = run_suite([checks], ResultCollector(request, isolate=False), ini=checks.parent / "pytest.ini", forget_modules=True)
+    result = run_suite([checks], ResultCollector(request, isolate=False, only_task=task), ini=checks.parent / "pytest.ini", forget_modules=True)
     result.submission = str(folder)
     return result
 
 
-def _checks_of_notebook(lesson: Lesson, path: Path, data_dir) -> GradingResult:
+def _checks_of_notebook(lesson: Lesson, path: Path, data_dir, task: str | None = None) -> GradingResult:
     """The public checks of the lesson's module as the intake makes it from a notebook (the
     grader's very extraction: what is checked is what is graded)."""
     with tempfile.TemporaryDirectory(prefix="grader-check-notebook-") as scratch:
         files = read_submission(path, first=lesson.module_files)
         folder = Path(scratch) / lesson.id
         files.write_to(folder)
-        result = run_public_checks(lesson.id, folder, data_dir=data_dir)
+        result = run_public_checks(lesson.id, folder, data_dir=data_dir, task=task)
     result.submission = str(path)
     if files.note:
         result.details[INTAKE_NOTE] = files.note
