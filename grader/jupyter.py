@@ -15,6 +15,7 @@ that the public checks pass; the hidden checks run when you submit.
 
 from __future__ import annotations
 
+import ast
 import html
 import inspect
 import sys
@@ -52,8 +53,6 @@ def kernel_module_source(namespace: dict) -> str:
 
 
 def _literal(value) -> bool:
-    import ast
-
     try:
         return ast.literal_eval(repr(value)) == value
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -30,6 +30,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader.runner.scratch import start_time
+
 #: Child user ids, when the grader runs as root: this base plus the grading process's pid, so
 #: two grading processes on one machine (a worker pool) never share one. Far above accounts.
 UID_BASE = 1_000_000_000
@@ -333,10 +335,8 @@ def child_pid(uid: int | None, launched: int | None) -> int | None:
     oldest: tuple[int, int] | None = None
     for entry in os.listdir("/proc"):
         if entry.isdigit() and _alive_as(entry, uid):
-            try:
-                with open(f"/proc/{entry}/stat") as stat_file:
-                    started = int(stat_file.read().rsplit(")", 1)[1].split()[19])
-            except (OSError, IndexError, ValueError):
+            started = start_time(int(entry))
+            if started is None:
                 continue
             if oldest is None or started < oldest[0]:
                 oldest = (started, int(entry))
