@@ -28,6 +28,8 @@ from grader.core.results import GradingResult
 from grader.course.catalogue import get_lesson
 from grader.reports.reading import points
 
+#: Packages whose names a notebook imports to check and submit, never part of the lesson's file.
+ENGINE_PACKAGES = frozenset({"grader"})
 PASSED_NOTE = "public checks passed; the hidden checks run when you submit"
 
 
@@ -41,7 +43,11 @@ def kernel_module_source(namespace: dict) -> str:
         if name.startswith("__") or name in {"In", "Out", "exit", "quit", "get_ipython"} or (name.startswith("_") and not own_definition):
             continue  # IPython's own names (_, _i3, _oh, ...); a student's private helper function stays
         if isinstance(value, types.ModuleType):
+            if value.__name__.split(".")[0] in ENGINE_PACKAGES:
+                continue
             imports.append(f"import {value.__name__}" if value.__name__ == name else f"import {value.__name__} as {name}")
+        elif (origin := _imported_from(value)) is not None:
+            imports.append(f"from {origin} import {value.__name__}" + ("" if value.__name__ == name else f" as {name}"))
         elif isinstance(value, (int, float, str, bool, tuple)) and _literal(value):
             constants.append(f"{name} = {value!r}")
         elif own_definition:
@@ -50,6 +56,20 @@ def kernel_module_source(namespace: dict) -> str:
             except (OSError, TypeError):
                 continue  # defined where no source is kept (exec of a string): not the student's cell
     return "\n".join([*imports, "", *constants, "", *definitions])
+
+
+def _imported_from(value) -> str | None:
+    """The module a function, class or other named object was imported from (``from torch.nn
+    import Linear``: ``torch.nn.modules.linear``, where ``Linear`` is that module's own), else None."""
+    module, name = getattr(value, "__module__", None), getattr(value, "__name__", None)
+    if not isinstance(module, str) or not isinstance(name, str) or module in ("__main__", "builtins") or not name.isidentifier():
+        return None
+    if module.split(".")[0] in ENGINE_PACKAGES:
+        return None  # the notebook's own `from grader.jupyter import Lesson`: not the student's code
+    try:
+        return module if getattr(sys.modules.get(module), name, None) is value else None
+    except Exception:  # a module whose attributes raise on access
+        return None
 
 
 def _literal(value) -> bool:
@@ -96,26 +116,52 @@ class Lesson:
 
     def submit(self, server: str | None = None, token: str | None = None) -> dict:
         """Send this kernel's code to the grading service (``server``: default the one of your
-        last ``grade login``) and print the receipt, then the result; the result's JSON."""
+        last ``grade login``; with none, asked for once, with your token, and saved as
+        ``grade login`` saves them) and print the receipt, then the result; the result's JSON."""
         import hashlib
 
-        from grader.platforms.service_client import Client, default_server, find_token
+        from grader.platforms.service_client import Client
         from grader.platforms.student import submit_to_server
 
-        server = server or default_server()
-        if not server:
-            raise RuntimeError("no grading service: run `grade login URL` once (in a terminal, or `!grade login URL --token TOKEN` in a cell)")
+        server, token = _server_and_token(server, token)
         source = self.module_source()
         print(f"submitting {self.lesson.filename} as this kernel defines it (sha256 {hashlib.sha256(source.encode()).hexdigest()[:16]})")
         with tempfile.TemporaryDirectory(prefix="grader-notebook-submit-") as scratch:
             folder = Path(scratch)
             (folder / self.lesson.filename).write_text(source)
-            _, receipt, final = submit_to_server(self.lesson.id, folder, Client(server, find_token(server, token)))
+            _, receipt, final = submit_to_server(self.lesson.id, folder, Client(server, token))
         print(f"receipt: {receipt['id']} (sha256 {receipt['sha256'][:16]})")
         result = (final or {}).get("result") or {}
         if result:
             print(f"{self.lesson.id}: {points(result.get('score', 0))} / {points(result.get('max_score', 0))}")
         return result
+
+
+def _server_and_token(server: str | None, token: str | None) -> tuple[str, str]:
+    """The service and token to submit with: those given, else those of ``grade login``, else
+    asked for (the token without echo) and saved, so that a notebook asks once."""
+    from getpass import getpass
+
+    from grader.platforms.service_client import ServiceError, default_server, find_token, sign_in
+
+    if server and token:
+        return server, token
+    server = server or default_server()
+    if token is None and server:
+        try:
+            return server, find_token(server)
+        except ServiceError:
+            pass  # no token saved for it: ask
+    server = server or input("The URL of your grading service (from your instructor): ").strip()
+    token = token or getpass("Your token: ").strip()
+    if not server or not token:
+        raise RuntimeError("no grading service or token: run `grade login URL` once, or pass lesson.submit(server, token)")
+    try:
+        saved = sign_in(server, token)
+    except ServiceError as error:
+        raise RuntimeError(f"this token is not valid for {server}: check it with your instructor" if error.status == 401 else str(error)) from None
+    print(f"signed in to {server}; token saved in {saved}")
+    return server, token
 
 
 class CheckReport:

@@ -19,6 +19,19 @@ from grader.course.references import reference_file
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_config_home(tmp_path_factory):
+    """``grade login``'s files (the token and the default server) in a folder of the test
+    session's, never the home of whoever runs the suite; subprocesses inherit it."""
+    saved = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = saved
+
+
 def make_submission(tmp_path: Path, lesson_id: str, edit=None, name: str = "submission") -> Path:
     """A copy of the lesson's reference solution as a student folder, optionally edited:
     ``edit(source) -> source``."""

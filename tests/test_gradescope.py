@@ -127,6 +127,21 @@ def test_correct_stub_and_half_correct_submissions_score_as_they_should(installe
     assert {"relu", "softsign"} <= failed_tasks and "sigmoid" not in failed_tasks, failed_tasks
 
 
+def test_a_notebook_submission_scores_as_its_py_file(installed):
+    nbf = pytest.importorskip("nbformat.v4", reason="needs nbformat: pip install -e .")
+    from nbformat import writes
+
+    root, environment = installed
+    lesson = get_lesson(LESSON)
+    reference = (reference_dir(LESSON) / lesson.filename).read_text()
+    cells = [nbf.new_code_cell("%matplotlib inline\n" + reference), nbf.new_code_cell("print(relu(np.arange(3)))\nraise RuntimeError('the last cell fails')")]
+    done, results = run_autograder(root, environment, {f"{LESSON}.ipynb": writes(nbf.new_notebook(cells=cells))})
+    assert done.returncode == 0, done.stderr
+    check_schema(results)
+    assert results["score"] == pytest.approx(lesson.max_score), results["output"]
+    assert "notebook's cell 1 was graded" in results["output"] and "2 statements" in results["output"], results["output"]
+
+
 def test_student_code_reads_neither_the_reference_nor_the_hidden_suite(installed):
     root, environment = installed
     lesson = get_lesson(LESSON)

@@ -142,3 +142,68 @@ def test_the_kernels_module_keeps_private_helpers_and_leaves_out_ipythons_names(
     scope: dict = {}
     exec(compile(made, "made.py", "exec"), scope)  # the made module stands on its own
     assert scope["task"](1) == 4
+
+
+def test_lesson_submit_asks_once_for_the_service_and_token_and_saves_them(tmp_path, monkeypatch):
+    from grader import jupyter
+    from grader.platforms import service_client
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("GRADER_SERVER", "GRADER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    checked = []
+    monkeypatch.setattr(service_client.Client, "submissions", lambda self: checked.append((self.server, self.token)) or [])
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "http://127.0.0.1:9/")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "tok-123")
+    assert jupyter._server_and_token(None, None) == ("http://127.0.0.1:9/", "tok-123")
+    assert len(asked) == 2 and checked, "asked for the URL and the token, and checked them with the service"
+    assert jupyter._server_and_token(None, None) == ("http://127.0.0.1:9", "tok-123")
+    assert len(asked) == 2, "the second submit asks nothing: grade login's files hold both"
+
+
+def test_lesson_submit_says_when_the_token_is_not_valid(tmp_path, monkeypatch):
+    from grader import jupyter
+    from grader.platforms import service_client
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("GRADER_TOKEN", raising=False)
+
+    def refuse(self):
+        raise service_client.ServiceError("unauthorised", status=401)
+
+    monkeypatch.setattr(service_client.Client, "submissions", refuse)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "wrong")
+    with pytest.raises(RuntimeError, match="this token is not valid for http://127.0.0.1:9"):
+        jupyter._server_and_token("http://127.0.0.1:9", None)
+    assert not (tmp_path / "config" / "nn-grader" / "tokens.json").exists(), "a refused token is not saved"
+
+
+def test_a_model_lesson_starts_a_notebook_per_framework_that_grades_as_its_stub(tmp_path):
+    from grader.course.paths import assignment_dir
+    from grader.runner.intake import read_submission
+
+    run = CliRunner().invoke(main, ["start", "fashion_mnist", str(tmp_path / "fm"), "--notebook"])
+    assert run.exit_code == 0 and "fashion_mnist.ipynb or fashion_mnist_keras.ipynb" in run.output, run.output
+    for notebook, stub in (("fashion_mnist.ipynb", "model.py"), ("fashion_mnist_keras.ipynb", "model_keras.py")):
+        made = read_submission(tmp_path / "fm" / notebook, first=("model.py",))
+        tagged = {tag for cell in nbformat.read(str(tmp_path / "fm" / notebook), as_version=4).cells for tag in cell.metadata.get("tags", [])}
+        assert {"task:train", "task:predict"} <= tagged
+        definitions = lambda source: {node.name: ast.dump(node) for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}  # noqa: E731
+        expected = (assignment_dir("fashion_mnist") / stub).read_text()
+        assert definitions(made.files["model.py"].decode()) == definitions(expected), notebook
+        assert "FRAMEWORK = " in made.files["model.py"].decode()
+
+
+def test_the_kernels_module_imports_the_names_a_cell_imported_from_modules(tmp_path):
+    import runpy
+
+    from grader.jupyter import kernel_module_source
+
+    script = tmp_path / "cells.py"
+    script.write_text("from numpy import exp as e\nfrom collections import OrderedDict\nfrom math import pi\n\ndef task(x):\n    return OrderedDict(v=e(x) + pi)\n")
+    made = kernel_module_source(runpy.run_path(str(script), run_name="__main__"))
+    scope: dict = {}
+    exec(compile(made, "made.py", "exec"), scope)
+    assert "from collections import OrderedDict" in made and "import exp as e" in made
+    assert abs(scope["task"](0.0)["v"] - (1 + 3.141592653589793)) < 1e-12

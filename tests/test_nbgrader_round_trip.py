@@ -40,6 +40,21 @@ def exported_scores(course: Path, name: str) -> dict[str, float]:
         return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle) if row["assignment"] == LESSON.id}
 
 
+def notebook_submission(folder: Path) -> Path:
+    """A folder holding only the student's notebook ``LESSON.ipynb`` (the name ``grade start
+    --notebook`` gives it, which is also nbgrader's notebook's): the reference in one cell,
+    a cell that prints."""
+    import nbformat.v4 as nbf
+    from nbformat import writes
+
+    from grader.course.references import reference_file
+
+    folder.mkdir()
+    cells = [nbf.new_code_cell(reference_file(LESSON.id, LESSON.module).read_text()), nbf.new_code_cell("print('done')")]
+    (folder / f"{LESSON.id}.ipynb").write_text(writes(nbf.new_notebook(cells=cells)))
+    return folder
+
+
 @pytest.fixture
 def course(tmp_path):
     exchange = tmp_path / "exchange"
@@ -67,12 +82,15 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
         "alice": make_submission(tmp_path, LESSON.id, name="alice"),
         "bob": Path(shutil.copytree(assignment_dir(LESSON.id), tmp_path / "bob")),
         "carol": make_submission(tmp_path, LESSON.id, half, name="carol"),
+        "dave": notebook_submission(tmp_path / "dave"),
     }
     for student, folder in work.items():
         out = run("grade", "submit", LESSON.id, str(folder), "--student", student, "--course-dir", str(course), cwd=course)
         assert "receipt:" in out
     run("nbgrader", "collect", LESSON.id, cwd=course)
-    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob", "carol"]
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice", "bob", "carol", "dave"]
+    dave = course / "submitted" / "dave" / LESSON.id
+    assert (dave / f"{LESSON.id}.student.ipynb").is_file() and (dave / LESSON.filename).is_file(), "dave's notebook kept beside the module made from it"
 
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -86,6 +104,7 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
 
     full = LESSON.max_score
     assert by_nbgrader["alice"] == by_grade["alice"] == full
+    assert by_nbgrader["dave"] == by_grade["dave"] == full, "a notebook graded as its code, by both"
     assert by_nbgrader["bob"] == by_grade["bob"] == 0
     assert 0 < by_grade["carol"] < full
     assert by_nbgrader == pytest.approx(by_grade, abs=1e-6)
@@ -95,7 +114,7 @@ def test_round_trip_scores_agree_between_nbgrader_and_grade(course, tmp_path):
     run("grade", "autograde", LESSON.id, "--course", str(course), "--all-submissions", "--json", str(tmp_path / "all.json"), cwd=course)
     assert exported_scores(course, "again.csv") == by_grade
     everyone = json.loads((tmp_path / "all.json").read_text())
-    assert sorted(r["student"] for r in everyone) == ["alice", "bob", "carol"]
+    assert sorted(r["student"] for r in everyone) == ["alice", "bob", "carol", "dave"]
 
     # carol fixes her work after the collect: until it is collected, every path keeps the
     # collected submission's score; once collected, grade's --course counts it and says that

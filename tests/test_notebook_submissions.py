@@ -116,3 +116,13 @@ def test_a_file_that_is_not_a_notebook_says_so(tmp_path):
     (folder / f"{LESSON}.ipynb").write_text("this is not JSON")
     result = grade(GradeRequest(LESSON, folder))
     assert result.score == 0 and "could not be read: not a Jupyter notebook" in result.details["intake_note"]
+
+
+def test_two_notebooks_and_no_module_file_ask_for_one_notebook(tmp_path):
+    preamble, functions = reference_pieces()
+    cells = [nbf.new_code_cell(preamble), *[nbf.new_code_cell(text) for _, text in functions]]
+    write_notebook(tmp_path / "sub", cells, name="first_try.ipynb")
+    write_notebook(tmp_path / "sub", cells, name="second_try.ipynb")
+    result = grade(GradeRequest(LESSON, tmp_path / "sub"))
+    assert result.score == 0
+    assert "2 notebooks (first_try.ipynb, second_try.ipynb) and no tensors.py: submit the one notebook" in result.details["intake_note"]

@@ -163,7 +163,7 @@ def list_command(lesson):
 @click.argument("lesson", type=LESSON)
 @click.argument("directory", required=False)
 @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
-@click.option("--notebook", is_flag=True, help="Also write LESSON.ipynb: the lesson as a notebook, a cell per task and a check after each.")
+@click.option("--notebook", is_flag=True, help="Also write LESSON.ipynb (and LESSON_keras.ipynb where there is a Keras stub): the lesson as a notebook, a check after each task.")
 def start(lesson, directory, force, notebook):
     """Copy the stubs and public checks of LESSON into DIRECTORY (default: ./LESSON)."""
     from grader import api
@@ -174,7 +174,10 @@ def start(lesson, directory, force, notebook):
     except FileExistsError as error:
         raise GradeUsageError(str(error)) from None
     if notebook:
-        click.echo(f"Started {lesson.id} in {target}/: open {lesson.id}.ipynb in Jupyter; each task's cell has its check after it")
+        from grader.platforms.student import student_notebooks
+
+        names = " or ".join(student_notebooks(lesson.id))
+        click.echo(f"Started {lesson.id} in {target}/: open {names} in Jupyter; each task's cell has its check after it")
     else:
         click.echo(f"Started {lesson.id} in {target}/: edit {lesson.filename}, then run: grade check {lesson.id} {target}")
 
@@ -294,18 +297,16 @@ def _submit_to_server(lesson, folder: Path, server: str, token: str | None, *, w
 def login(server, token):
     """Save your token for the grading service at URL (checked with the server first); URL is
     then where grade submit and grade status go without --server."""
-    from grader.platforms.service_client import Client, ServiceError, remember_server, save_token
+    from grader.platforms.service_client import ServiceError, sign_in
 
     if not token:
         token = click.prompt("Your token", hide_input=sys.stdin.isatty()).strip()  # no echo to hide without a terminal
     try:
-        Client(server, token).submissions()
+        saved = sign_in(server, token)
     except ServiceError as error:
         if error.status == 401:
             raise GradeUsageError(f"this token is not valid for {server}: check it with your instructor") from None
         raise GradeUsageError(str(error)) from None
-    saved = save_token(server, token)
-    remember_server(server)
     click.echo(f"Signed in to {server}; token saved in {saved}. grade submit and grade status now go to {server}.")
 
 

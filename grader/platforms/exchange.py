@@ -87,7 +87,7 @@ def files_to_submit(lesson: Lesson, folder: Path, limits: IntakeLimits = DEFAULT
             refusal = files.refusal_of(name)
             if refusal is not None:
                 raise SubmissionError(f"{refusal.message}; submit {name} itself")
-            raise SubmissionError(f"{folder} has no {name}: submit the folder that holds your work")
+            raise SubmissionError(f"{folder} has no {name}: " + (files.note or "submit the folder that holds your work"))
     for relative, content in files.files.items():
         if relative.endswith(".py"):
             try:

@@ -67,6 +67,16 @@ def remember_server(server: str) -> None:
     server_file().write_text(server.rstrip("/") + "\n")
 
 
+def sign_in(server: str, token: str) -> Path:
+    """Check ``token`` with ``server`` (a :class:`ServiceError` with status 401 when it is not
+    valid there), save it and make ``server`` the default: what ``grade login`` does; the
+    tokens file."""
+    Client(server, token).submissions()
+    saved = save_token(server, token)
+    remember_server(server)
+    return saved
+
+
 def default_server() -> str | None:
     """``$GRADER_SERVER``, else the server of the last ``grade login``, else None."""
     if os.environ.get("GRADER_SERVER"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course.catalogue import Lesson, get_lesson
+from grader.course.catalogue import FRAMEWORKS, Lesson, get_lesson
 from grader.course.paths import MANIFEST, assignment_dir
 from grader.platforms.exchange import Exchange, deliver, files_to_submit
 
@@ -39,7 +39,8 @@ def start_lesson(lesson_id: str, target: Path, *, force: bool = False, notebook:
     lesson = get_lesson(lesson_id)
     source = assignment_dir(lesson.id)
     released = sorted(path for path in source.iterdir() if path.is_file() and path.name != MANIFEST)
-    names = [path.name for path in released] + ([f"{lesson.id}.ipynb"] if notebook else [])
+    notebooks = student_notebooks(lesson.id) if notebook else {}
+    names = [path.name for path in released] + list(notebooks)
     existing = [name for name in names if (target / name).exists()] if target.exists() else []
     if existing and not force:
         raise FileExistsError(f"{target} already has {', '.join(existing)}; use --force to overwrite")
@@ -47,27 +48,41 @@ def start_lesson(lesson_id: str, target: Path, *, force: bool = False, notebook:
     written = []
     for path in released:
         written.append(Path(shutil.copy2(path, target / path.name)))
-    if notebook:
+    if notebooks:
         import nbformat
 
-        path = target / f"{lesson.id}.ipynb"
-        nbformat.write(lesson_notebook_for_student(lesson.id), str(path))
-        written.append(path)
+        for name, stub_file in notebooks.items():
+            nbformat.write(lesson_notebook_for_student(lesson.id, stub_file), str(target / name))
+            written.append(target / name)
     return written
 
 
-def lesson_notebook_for_student(lesson_id: str):
+def student_notebooks(lesson_id: str) -> dict[str, str]:
+    """The notebooks ``grade start --notebook`` writes, each with the released stub it is made
+    from: ``LESSON.ipynb`` from the lesson's file, and for a model lesson that releases a stub
+    per framework (``model_keras.py`` beside ``model.py``) ``LESSON_keras.ipynb`` from it."""
+    lesson = get_lesson(lesson_id)
+    notebooks = {f"{lesson.id}.ipynb": lesson.filename}
+    for framework in FRAMEWORKS:
+        variant = f"{lesson.module}_{framework}.py"
+        if (assignment_dir(lesson.id) / variant).is_file():
+            notebooks[f"{lesson.id}_{framework}.ipynb"] = variant
+    return notebooks
+
+
+def lesson_notebook_for_student(lesson_id: str, stub_file: str | None = None):
     """The lesson as a notebook for the student (``grade start --notebook``): its README as
-    markdown, the setup cell, then per function of the released stub a code cell tagged
-    ``task:NAME`` (the imports' cell ``task:_imports``) and, for a task, a check cell after
-    it; the last cells check everything and submit. Built with nbformat."""
+    markdown, the setup cell, then per function of the released stub (``stub_file``, default
+    the lesson's file) a code cell tagged ``task:NAME`` (the imports' cell ``task:_imports``)
+    and, for a task, a check cell after it; the last cells check everything and submit. Built
+    with nbformat."""
     import ast
 
     import nbformat.v4 as nbf
 
     lesson = get_lesson(lesson_id)
     folder = assignment_dir(lesson.id)
-    stub = (folder / lesson.filename).read_text()
+    stub = (folder / (stub_file or lesson.filename)).read_text()
     readme = (folder / "README.md").read_text() if (folder / "README.md").is_file() else f"# {lesson.title}"
     lines = stub.splitlines()
     preamble, definitions = [], []
@@ -107,6 +122,8 @@ def submit_lesson(lesson_id: str, folder: Path, student: str, exchange: Exchange
 
     lesson = get_lesson(lesson_id)
     files = files_to_submit(lesson, folder)
+    if files.notebook == f"{lesson.id}.ipynb":  # the student's notebook leaves the name to nbgrader's (its grade cells)
+        files.files[f"{lesson.id}.student.ipynb"] = files.files.pop(files.notebook)
     checks = run_public_checks(lesson.id, folder)
     with tempfile.TemporaryDirectory() as scratch:
         receipt = deliver(lesson, files, student, exchange, extra_files=_lesson_notebook_file(lesson, Path(scratch)))

@@ -95,6 +95,8 @@ class SubmissionFiles:
     #: One line for the student about where the lesson's files were found, when not at the top
     #: ("read from activations/ inside your submission"), or where they are instead.
     note: str = ""
+    #: The notebook the lesson's module was made from (:func:`_from_notebook`), if it was.
+    notebook: str = ""
 
     @property
     def total_bytes(self) -> int:
@@ -190,6 +192,9 @@ def _lesson_files_found(files: SubmissionFiles, first: tuple[str, ...], limits: 
     named = [path for path in notebooks if path.removesuffix(NOTEBOOK_SUFFIX) == first[0].removesuffix(".py")]
     if named or len(notebooks) == 1:
         return _from_notebook(files, (named or notebooks)[0], first[0])
+    if notebooks:
+        files.note = f"your submission has {len(notebooks)} notebooks ({', '.join(notebooks)}) and no {first[0]}: submit the one notebook that holds your work"
+        return files
     deeper = sorted(path for path in files.files if path.rsplit("/", 1)[-1] in first)
     if deeper:
         files.note = f"found {deeper[0]}: put {deeper[0].rsplit('/', 1)[-1]} at the top level of your submission"
@@ -536,7 +541,7 @@ def _from_notebook(files: SubmissionFiles, notebook: str, module_file: str) -> S
         files.note = f"{notebook} could not be read: {error}"
         return files
     files.files[module_file] = made.source.encode()
-    files.note = f"{made.note} ({notebook})"
+    files.note, files.notebook = f"{made.note} ({notebook})", notebook
     return files
 
 

@@ -31,9 +31,12 @@ class NotebookCode:
 
     @property
     def note(self) -> str:
-        """One line on what was taken: ``your notebook's cells 2, 4, 5 were graded (3 statements left out)``."""
-        cells = ", ".join(str(number) for number in self.cells) or "none"
-        text = f"the code of your notebook's cells {cells} was graded as the lesson's file"
+        """One line on what was taken: ``the code of your notebook's cells 2, 4, 5 was graded as the lesson's file (3 statements ... left out)``."""
+        numbers = ", ".join(str(number) for number in self.cells)
+        if len(self.cells) == 1:
+            text = f"the code of your notebook's cell {numbers} was graded as the lesson's file"
+        else:
+            text = f"the code of your notebook's cells {numbers or '(none)'} was graded as the lesson's file"
         if self.left_out:
             text += f" ({self.left_out} statement{'s' if self.left_out != 1 else ''} that run code, magics or shell commands left out)"
         if self.broken:
@@ -103,7 +106,7 @@ def _module_part(source: str, number: int) -> tuple[str, int, str]:
         if isinstance(node, KEPT) or _constant_assignment(node):
             first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
             kept.append("\n".join(lines[first - 1 : node.end_lineno]))
-        else:
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # a docstring does nothing
             left_out += 1
     return "\n".join(kept), left_out, ""
 
