@@ -207,6 +207,17 @@ def test_a_model_lessons_setup_installs_its_pinned_frameworks_and_data(tmp_path)
     assert 'grade" data fetch fashion_mnist' in setup and "course/datasets/fashion_mnist.json" in names
 
 
+def test_a_framework_lessons_setup_installs_its_frameworks_and_carries_the_references_it_compares_with(tmp_path):
+    run = CliRunner().invoke(main, ["release", "--gradescope", "framework_losses", "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    with zipfile.ZipFile(tmp_path / "autograder-framework_losses.zip") as zipped:
+        setup = zipped.read("setup.sh").decode()
+        names = set(zipped.namelist())
+    assert '"torch==2.13.0"' in setup and '"tensorflow-cpu==2.21.*"' in setup and "data fetch" not in setup
+    assert {"course/reference/losses/losses.py", "course/reference/losses/lesson.toml", "course/reference/framework_losses/hidden/child_helpers.py"} <= names
+    assert not any(name.startswith("course/reference/losses/hidden/") for name in names), "only the oracle's solution, not its hidden suite"
+
+
 def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
     import ast
     import sys
@@ -215,6 +226,7 @@ def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
     for lesson in LESSONS.values():
         if lesson.is_model:
             continue  # the student's framework runs in the child, installed by --framework
+        frameworks = {"torch", "tensorflow", "keras"} if lesson.framework_sized else set()  # the child helpers' (setup installs them)
         imported = set()
         for path in hidden_dir(lesson.id).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
@@ -222,7 +234,7 @@ def test_every_third_party_import_of_a_hidden_suite_is_installed_by_its_setup():
                     imported |= {alias.name.split(".")[0] for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     imported.add(node.module.split(".")[0])
-        third_party = imported - base - set(sys.stdlib_module_names)
+        third_party = imported - base - frameworks - set(sys.stdlib_module_names)
         installed = {"sklearn" if name == "scikit-learn" else name for name in lesson.requires}
         assert third_party <= installed, f"{lesson.id}: setup.sh does not install {sorted(third_party - installed)}"
 

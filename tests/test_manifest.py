@@ -134,6 +134,8 @@ FAULTS = {
     "a budget for an unknown framework": (replaced("[model.smoke]", "[model.budgets_s.jax]\ncpu = 10\n\n[model.smoke]"), "model.budgets_s.jax", "unknown framework"),
     "a budget for an unknown device": (replaced("cuda = 30", "cuda = 30\ntpu = 20"), "model.budgets_s.torch.tpu", "unknown device"),
     "handles of the wrong type": (replaced("handles = true", 'handles = "yes"'), "handles", "true or false"),
+    "frameworks in a model lesson": (replaced("handles = true", 'handles = true\nframeworks = ["torch"]'), "frameworks", "model lesson's frameworks"),
+    "a top-level dataset in a model lesson": (replaced("handles = true", 'handles = true\ndataset = "imdb"'), "dataset", "names its data set in [model]"),
 }
 
 
@@ -195,3 +197,37 @@ def test_grade_reports_a_bad_manifest_of_the_course_as_one_line_and_exit_2(tmp_p
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("grade: error: ") and str(path.resolve()) in lines[0] and ": colour: unknown key" in lines[0], lines[0]
+
+
+FRAMEWORK_LESSON = NUMPY_LESSON.replace("[tasks]", "{extra}\n[tasks]")
+
+
+@pytest.mark.parametrize(
+    "extra, key, problem",
+    [
+        ('frameworks = ["torch", "jax"]', "frameworks", "must list frameworks of torch, keras"),
+        ('frameworks = ["torch", "torch"]', "frameworks", "each once"),
+        ('oracles = ["later"]', "oracles", "must list the ids of other lessons"),
+        ('dataset = "not an id"', "dataset", "Python identifier"),
+    ],
+    ids=["an unknown framework", "a framework twice", "the lesson itself as its oracle", "a data set that is no identifier"],
+)
+def test_the_keys_of_a_lesson_written_with_a_framework_are_read_strictly(tmp_path, extra, key, problem):
+    path = write(tmp_path / "later", FRAMEWORK_LESSON.format(id="{id}", order=2, module="later", uses="", extra=extra))
+    with pytest.raises(ManifestError) as raised:
+        read_manifest(path)
+    message = assert_one_line(raised.value, path, key)
+    assert problem in message, message
+
+
+def test_a_lesson_written_with_a_framework_gets_a_model_lessons_room_and_its_oracles_must_exist(tmp_path):
+    write(tmp_path / "basics", NUMPY_LESSON.format(id="{id}", order=1, module="basics", uses=""))
+    extra = 'frameworks = ["keras"]\ndataset = "fashion_mnist"\noracles = ["basics"]'
+    path = write(tmp_path / "later", FRAMEWORK_LESSON.format(id="{id}", order=2, module="later", uses="", extra=extra))
+    lesson = load_catalogue(tmp_path)["later"]
+    assert lesson.frameworks == ("keras",) and lesson.framework_sized and lesson.data_set == "fashion_mnist" and lesson.oracles == ("basics",)
+    assert not load_catalogue(tmp_path)["basics"].framework_sized
+    path.write_text(path.read_text().replace('oracles = ["basics"]', 'oracles = ["nowhere"]'))
+    with pytest.raises(ManifestError) as raised:
+        load_catalogue(tmp_path)
+    assert "lesson 'nowhere' does not exist" in assert_one_line(raised.value, path, "oracles")

@@ -70,11 +70,12 @@ def setup_script(lesson: Lesson, frameworks: tuple[str, ...]) -> str:
     installs = ['"$VENV/bin/python" -m pip install --quiet "$SOURCE"/wheels/*.whl']
     for requirement in lesson.requires:  # what the hidden suite imports in the grader's process
         installs.append(f'"$VENV/bin/python" -m pip install --quiet "{lesson_requirement(requirement)}"')
-    if lesson.model is not None:
-        for requirement in framework_requirements(frameworks):
+    if lesson.framework_sized:
+        for requirement in framework_requirements(tuple(f for f in frameworks if not lesson.frameworks or f in lesson.frameworks)):
             index = f" --extra-index-url {TORCH_CPU_INDEX}" if requirement.startswith("torch") else ""
             installs.append(f'"$VENV/bin/python" -m pip install --quiet "{requirement}"{index}')
-        installs.append(f'GRADER_COURSE_ROOT="$SOURCE/course" "$VENV/bin/grade" data fetch {lesson.model.dataset} --data-dir "$ROOT/data"')
+    if lesson.data_set is not None:
+        installs.append(f'GRADER_COURSE_ROOT="$SOURCE/course" "$VENV/bin/grade" data fetch {lesson.data_set} --data-dir "$ROOT/data"')
     return _SETUP.format(lesson=lesson.id, installs="\n".join(installs), version=__version__)
 
 
@@ -89,7 +90,7 @@ def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visibl
     Holds: ``setup.sh``, ``run_autograder``, ``wheels/`` (the engine's wheel, the same for
     every lesson), ``course/`` (the lesson's folder, its released files and data-set manifest:
     what the hidden checks run and compare against). Nothing of other lessons but the modules
-    this one uses."""
+    this one uses and the references it compares with (``oracles``)."""
     lesson = get_lesson(lesson_id)
     if visibility not in VISIBILITIES:
         raise ReleaseError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
@@ -112,7 +113,7 @@ def build_autograder(lesson_id: str, out_dir: Path, *, visibility: str = "visibl
 def course_files(lesson: Lesson) -> dict[str, Path]:
     """The course's files that grading ``lesson`` reads: ``{path under the course root: file}``:
     its whole lesson folder (manifest, reference, public and hidden checks), the manifest and
-    module of each lesson it uses a module from, its data-set manifest."""
+    module of each lesson it uses a module from or compares with, its data-set manifest."""
     folder = reference_dir(lesson.id)
     files = {
         f"reference/{lesson.id}/{path.relative_to(folder).as_posix()}": path
@@ -123,8 +124,11 @@ def course_files(lesson: Lesson) -> dict[str, Path]:
         files[f"reference/{home}/{MANIFEST}"] = reference_dir(home) / MANIFEST
         source = reference_file(lesson.id, module)
         files[f"reference/{home}/{source.name}"] = source
-    if lesson.model is not None:
-        manifest = course_root() / "datasets" / f"{lesson.model.dataset}.json"
+    for oracle in map(get_lesson, lesson.oracles):
+        files[f"reference/{oracle.id}/{MANIFEST}"] = reference_dir(oracle.id) / MANIFEST
+        files[f"reference/{oracle.id}/{oracle.filename}"] = reference_dir(oracle.id) / oracle.filename
+    if lesson.data_set is not None:
+        manifest = course_root() / "datasets" / f"{lesson.data_set}.json"
         files[f"datasets/{manifest.name}"] = manifest
     return files
 

@@ -91,7 +91,7 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
     if missing:
         raise ReleaseError(f"{source_dir}: {', '.join(missing)} missing (the lesson folder needs its solution, public checks and README)")
     if lesson.release:
-        stubs = {name: (source_dir / source).read_text() for name, source in lesson.release.items()}
+        stubs = {name: _released_copy(source_dir / source) for name, source in lesson.release.items()}
     else:
         solution = (source_dir / lesson.filename).read_text()
         stubs = {lesson.filename: strip_solutions(solution, str(source_dir / lesson.filename))}
@@ -115,6 +115,13 @@ def lesson_files(lesson: Lesson) -> dict[str, str]:
     if BEGIN in files[checks] or END in files[checks]:
         raise ReleaseError(f"{checks} of '{lesson.id}' must not contain solution markers")
     return files
+
+
+def _released_copy(path: Path) -> str:
+    """A ``[release]`` source as released: stripped of its solutions where it has solution
+    blocks (one reference per framework), else as it is (a model lesson's baseline)."""
+    text = path.read_text()
+    return strip_solutions(text, str(path)) if BEGIN in text else text
 
 
 def write_assignments(root: Path | None = None, lessons: list[Lesson] | None = None) -> list[Path]:

@@ -33,9 +33,9 @@ def validate_course(
     ``bugs``: grade each lesson's typical bugs too."""
     problems = [f"assignments/{line}" for line in out_of_date()]
     for lesson in [get_lesson(i) for i in lesson_ids] if lesson_ids else LESSONS.values():
-        if lesson.is_model:
+        if lesson.data_set is not None:
             try:
-                require_lesson_data(lesson.spec, data_dir)
+                require_lesson_data(lesson.data_set, data_dir)
             except DataError as error:
                 if lesson_ids:
                     problems.append(f"{lesson.id}: not validated: {error}")

@@ -82,7 +82,7 @@ def grade_many(
     if scheduler:
         _grade_on_dask(scheduler, requests, arrived)
     else:
-        models = any(get_lesson(request.lesson).is_model for request in requests)
+        models = any(get_lesson(request.lesson).framework_sized for request in requests)
         workers = max(1, min(workers or (1 if models else os.cpu_count() or 1), len(requests)))
         if workers == 1:
             for index, request in enumerate(requests):

@@ -28,15 +28,15 @@ MAX_SUITE_OUTPUT = 1500
 
 
 def data_problem(lesson: Lesson, data_dir: str | Path | None = None) -> str | None:
-    """What is wrong with a model lesson's data set (missing, truncated, failing its
-    checksum), in words naming the fix; None when it is ready (or the lesson needs none)."""
-    if not lesson.is_model:
+    """What is wrong with the data set of a lesson that trains on one (missing, truncated,
+    failing its checksum), in words naming the fix; None when it is ready (or the lesson needs none)."""
+    if lesson.data_set is None:
         return None
     from grader.core.model_lessons import require_lesson_data
     from grader.data.store import DataError
 
     try:
-        require_lesson_data(lesson.spec, data_dir)
+        require_lesson_data(lesson.data_set, data_dir)
     except DataError as error:
         return str(error)
     return None

@@ -8,27 +8,31 @@ TensorFlow) are never imported here: only the student's process loads them.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.course.catalogue import ModelSpec
 from grader.errors import CheckFailed
 
+if TYPE_CHECKING:
+    from grader.course.catalogue import ModelSpec
 
-def load_lesson_data(spec: ModelSpec, data_dir=None):
-    """``(x_train, y_train, x_test, y_test)`` of the lesson's data set, verified on the way."""
+
+def load_lesson_data(dataset: str, data_dir=None):
+    """``(x_train, y_train, x_test, y_test)`` of the data set ``dataset`` (a lesson's
+    :attr:`~grader.course.manifest.Lesson.data_set`), verified on the way."""
     from grader.data.loaders import load_dataset
 
-    return load_dataset(spec.dataset, data_dir)
+    return load_dataset(dataset, data_dir)
 
 
-def require_lesson_data(spec: ModelSpec, data_dir=None) -> None:
-    """Raise :class:`grader.data.store.DataError` naming the fix when the data set is missing
-    or fails its checksums."""
+def require_lesson_data(dataset: str, data_dir=None) -> None:
+    """Raise :class:`grader.data.store.DataError` naming the fix when the data set ``dataset``
+    is missing or fails its checksums."""
     from grader.data.store import data_dir as resolve
     from grader.data.store import load_manifest, require
 
-    require(load_manifest(spec.dataset), resolve(data_dir))
+    require(load_manifest(dataset), resolve(data_dir))
 
 
 def child_limits(gpu: bool):

@@ -58,7 +58,7 @@ def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | P
     from grader.runner.proxy import IsolatedSubmission
 
     limits = None
-    if lesson.is_model:
+    if lesson.framework_sized:
         from grader.core.model_lessons import child_limits
         from grader.runner.sandbox import gpu_devices
 
@@ -70,7 +70,7 @@ def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | P
         limits=limits,
         handles=lesson.handles,
         secrets=answer_paths(request.data_dir),
-        warm_start=not lesson.is_model,
+        warm_start=not lesson.framework_sized,
         preload=lesson.preload,
         helper_files=helper_files(lesson),
     )

@@ -51,6 +51,9 @@ def load_catalogue(folder: Path) -> dict[str, Lesson]:
                 raise ManifestError(path, f"uses.{module}", f"lesson '{home}' does not exist (lessons: {', '.join(catalogue)})")
             if catalogue[home].module != module:
                 raise ManifestError(path, f"uses.{module}", f"lesson '{home}' teaches '{catalogue[home].module}', not '{module}'")
+        for oracle in lesson.oracles:
+            if oracle not in catalogue:
+                raise ManifestError(Path(folder) / lesson.id / MANIFEST, "oracles", f"lesson '{oracle}' does not exist (lessons: {', '.join(catalogue)})")
     return catalogue
 
 

@@ -123,6 +123,14 @@ class Lesson:
     #: Released files written from another file of the folder (``{"model.py": "baseline.py"}``):
     #: a model lesson's stubs are its complete, runnable baselines.
     release: dict[str, str] = field(default_factory=dict)
+    #: The frameworks a student of a numpy-free lesson may write with (``["torch", "keras"]``):
+    #: the module sets ``FRAMEWORK`` to one, and the child gets a model lesson's room.
+    frameworks: tuple[str, ...] = ()
+    #: The data set a lesson that is not a model lesson trains on (``datasets/<name>.json``).
+    dataset: str | None = None
+    #: Other lessons whose reference solutions the hidden suite compares with
+    #: (:func:`grader.kit.reference_of`); the Gradescope zip carries them.
+    oracles: tuple[str, ...] = ()
     #: The folder the manifest was read from (``reference/<id>/`` or ``assignments/<id>/``).
     folder: Path | None = field(default=None, compare=False, repr=False)
 
@@ -135,6 +143,18 @@ class Lesson:
     def is_model(self) -> bool:
         """Whether this is a model lesson (trained and scored on a test split)."""
         return self.model is not None
+
+    @property
+    def framework_sized(self) -> bool:
+        """Whether the student's code runs a deep-learning framework (a model lesson, or one
+        with ``frameworks``): its child gets every core and a framework's memory, starts cold,
+        and a batch grades one submission at a time."""
+        return self.model is not None or bool(self.frameworks)
+
+    @property
+    def data_set(self) -> str | None:
+        """The data set the lesson trains on: the model's, or the lesson's ``dataset``."""
+        return self.model.dataset if self.model is not None else self.dataset
 
     @property
     def spec(self) -> ModelSpec:
@@ -170,7 +190,10 @@ class Lesson:
 
 # -- reading ------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"id", "title", "order", "module", "tasks", "call_timeout_s", "test_timeout_s", "uses", "handles", "preload", "requires", "release", "model"}
+_TOP_KEYS = {
+    *("id", "title", "order", "module", "tasks", "call_timeout_s", "test_timeout_s", "uses", "handles"),
+    *("preload", "requires", "release", "model", "frameworks", "dataset", "oracles"),
+}
 _MODEL_KEYS = {"dataset", "classes", "baseline", "tiers", "task", "budgets_s", "predict_timeout_s", "smoke"}
 _SMOKE_KEYS = {"train", "holdout", "budget_s"}
 
@@ -253,6 +276,18 @@ def read_manifest(path: Path | str, expected_id: str | None = None) -> Lesson:
         if not isinstance(source, str) or "/" in name or "/" in source or not name.endswith(".py") or not source.endswith(".py"):
             top.fail(f"release.{name}", "must map a released file name (.py) to a .py file of the lesson folder")
     model = _model(path, top.table_of("model"), tasks) if "model" in document else None
+    frameworks = top.strings("frameworks")
+    if any(framework not in FRAMEWORKS for framework in frameworks) or len(set(frameworks)) != len(frameworks):
+        top.fail("frameworks", f"must list frameworks of {', '.join(FRAMEWORKS)}, each once, not {list(frameworks)}")
+    if model is not None and frameworks:
+        top.fail("frameworks", "a model lesson's frameworks are those of [model.budgets_s]")
+    dataset = top.identifier("dataset", None) if "dataset" in document else None
+    if model is not None and dataset is not None:
+        top.fail("dataset", "a model lesson names its data set in [model]")
+    oracles = top.strings("oracles")
+    for oracle in oracles:
+        if not _IDENTIFIER.fullmatch(oracle) or oracle == lesson_id:
+            top.fail("oracles", f"must list the ids of other lessons, not {oracle!r}")
     return Lesson(
         id=lesson_id,
         title=top.get("title", str, what="a string"),
@@ -267,6 +302,9 @@ def read_manifest(path: Path | str, expected_id: str | None = None) -> Lesson:
         preload=top.strings("preload"),
         requires=top.strings("requires"),
         release=dict(release),
+        frameworks=frameworks,
+        dataset=dataset,
+        oracles=oracles,
         folder=path.parent,
     )
 

@@ -8,8 +8,9 @@
   budget, accuracy tiers on the test split).
 - :mod:`grader.kit.child_kit`: trusted helpers run in the child beside student code.
 
-A hidden suite finds its own lesson with :func:`this_lesson` and its lesson's child helpers
-with :func:`lesson_helpers`.
+A hidden suite finds its own lesson with :func:`this_lesson`, its lesson's child helpers
+with :func:`lesson_helpers`, and the reference of a lesson it compares with (its manifest's
+``oracles``) with :func:`reference_of`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from types import ModuleType
 
 from grader.course.catalogue import Lesson, get_lesson
 from grader.course.paths import CHILD_HELPERS
+from grader.course.references import load_reference
 
-__all__ = ["CHILD_HELPERS", "lesson_helpers", "this_lesson"]
+__all__ = ["CHILD_HELPERS", "lesson_helpers", "reference_of", "this_lesson"]
 
 
 def _lesson_folder(suite_file: str | Path) -> Path:
@@ -50,3 +52,12 @@ def lesson_helpers(suite_file: str | Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def reference_of(suite_file: str | Path, lesson_id: str) -> ModuleType:
+    """The reference solution of lesson ``lesson_id``, which the manifest of the suite's lesson
+    names in ``oracles`` (so that every place that grades it, Gradescope's zip too, has it)."""
+    lesson = this_lesson(suite_file)
+    if lesson_id not in lesson.oracles:
+        raise LookupError(f"reference/{lesson.id}/lesson.toml must list '{lesson_id}' in oracles to compare with its reference")
+    return load_reference(lesson_id, get_lesson(lesson_id).module)

@@ -108,7 +108,7 @@ def _device(submission, asked: str, framework: str) -> str:
 def run_training(submission, lesson_id: str, request: GradeRequest) -> TrainingRun:
     """Train the student's model and label the test split (see the module docstring)."""
     spec = get_lesson(lesson_id).spec
-    x_train, y_train, x_test, y_test = load_lesson_data(spec, request.data_dir)
+    x_train, y_train, x_test, y_test = load_lesson_data(spec.dataset, request.data_dir)
     run = TrainingRun()
     try:
         run.framework = _framework(submission)

@@ -27,7 +27,7 @@ def smoke_tests(lesson_id: str) -> dict:
 
     @pytest.fixture(scope="module")
     def smoke_data(grade_request):
-        x_train, y_train, _, _ = load_lesson_data(spec, grade_request.data_dir)
+        x_train, y_train, _, _ = load_lesson_data(spec.dataset, grade_request.data_dir)
         return smoke_split(spec, x_train, y_train, SEED)
 
     @pytest.mark.task("train")

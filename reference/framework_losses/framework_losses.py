@@ -1,0 +1,145 @@
+"""Tensors and losses written with PyTorch's own operations (`framework_losses_keras.py` is the
+same lesson in Keras on TensorFlow: copy it over this file to work in Keras).
+
+Every function takes and returns framework tensors: nothing goes through numpy, so that each
+loss trains a model (autograd flows through it). A loss returns the loss as a tensor whose
+mean is the loss: the mean itself (a scalar), or the loss per example or per element, which a
+training step averages. `y_true` may hold integer labels: cast it to `y_pred`'s dtype.
+"""
+
+import torch
+
+FRAMEWORK = "torch"
+#: Probabilities are clipped to [EPS, 1 - EPS] before a logarithm.
+EPS = 1e-7
+
+
+def to_tensor(x, dtype="float32"):
+    """``x`` (a list, a numpy array or a tensor) as a tensor of ``dtype`` (its name, such as
+    "float32" or "int64") on the default device."""
+    ### BEGIN SOLUTION
+    return torch.as_tensor(x).to(getattr(torch, dtype))
+    ### END SOLUTION
+
+
+def tensor_sum(x):
+    """The sum of every element of ``x``: a scalar tensor."""
+    ### BEGIN SOLUTION
+    return torch.sum(x)
+    ### END SOLUTION
+
+
+def scalar_product(a, b):
+    """The scalar (dot) product of the vectors ``a`` and ``b``: sum_i a_i b_i, a scalar tensor."""
+    ### BEGIN SOLUTION
+    return torch.dot(a, b)
+    ### END SOLUTION
+
+
+def outer_product(a, b):
+    """The outer product of the vectors ``a`` (n,) and ``b`` (m,): ``C[i, j] = a_i b_j``, (n, m)."""
+    ### BEGIN SOLUTION
+    return torch.outer(a, b)
+    ### END SOLUTION
+
+
+def tensor_product(a, b):
+    """The tensor product of ``a`` and ``b`` of any shapes: ``T[i..., j...] = a[i...] b[j...]``,
+    of shape ``a.shape + b.shape``."""
+    ### BEGIN SOLUTION
+    return torch.tensordot(a, b, dims=0)
+    ### END SOLUTION
+
+
+def flatten_batch(x):
+    """``x`` of shape (B, d1, d2, ...) reshaped to (B, d1 * d2 * ...): one row per example."""
+    ### BEGIN SOLUTION
+    return torch.reshape(x, (x.shape[0], -1))
+    ### END SOLUTION
+
+
+def cast_like(x, like):
+    """``x`` with the dtype of ``like``, on the device of ``like``."""
+    ### BEGIN SOLUTION
+    return x.to(device=like.device, dtype=like.dtype)
+    ### END SOLUTION
+
+
+def mae(y_true, y_pred):
+    """Mean absolute error: mean(|y - p|)."""
+    ### BEGIN SOLUTION
+    return torch.mean(torch.abs(y_true.to(y_pred.dtype) - y_pred))
+    ### END SOLUTION
+
+
+def mse(y_true, y_pred):
+    """Mean squared error: mean((y - p)^2)."""
+    ### BEGIN SOLUTION
+    return torch.mean(torch.square(y_true.to(y_pred.dtype) - y_pred))
+    ### END SOLUTION
+
+
+def binary_crossentropy(y_true, y_pred):
+    """Binary cross-entropy: mean(-(y log p + (1 - y) log(1 - p))), p clipped to [EPS, 1 - EPS]."""
+    ### BEGIN SOLUTION
+    y = y_true.to(y_pred.dtype)
+    p = torch.clamp(y_pred, EPS, 1 - EPS)
+    return torch.mean(-(y * torch.log(p) + (1 - y) * torch.log(1 - p)))
+    ### END SOLUTION
+
+
+def weighted_binary_crossentropy(beta):
+    """The loss ``(y_true, y_pred) -> mean(-(beta y log p + (1 - y) log(1 - p)))``, p clipped
+    as in :func:`binary_crossentropy`: positives weigh ``beta``."""
+    ### BEGIN SOLUTION
+    def loss(y_true, y_pred):
+        y = y_true.to(y_pred.dtype)
+        p = torch.clamp(y_pred, EPS, 1 - EPS)
+        return torch.mean(-(beta * y * torch.log(p) + (1 - y) * torch.log(1 - p)))
+
+    return loss
+    ### END SOLUTION
+
+
+def dice_loss(y_true, y_pred, smooth=1.0):
+    """Dice loss per example, mean over the batch: 1 - (2 sum(y p) + s) / (sum(y) + sum(p) + s),
+    the sums over every axis but the first (inputs of 2 or more dimensions)."""
+    ### BEGIN SOLUTION
+    y = y_true.to(y_pred.dtype)
+    axes = tuple(range(1, y_pred.dim()))
+    inter = torch.sum(y * y_pred, dim=axes)
+    total = torch.sum(y, dim=axes) + torch.sum(y_pred, dim=axes)
+    return torch.mean(1 - (2 * inter + smooth) / (total + smooth))
+    ### END SOLUTION
+
+
+def jaccard_loss(y_true, y_pred, smooth=1.0):
+    """Jaccard loss per example, mean over the batch: 1 - (I + s) / (S - I + s), I = sum(y p),
+    S = sum(y) + sum(p), the sums as in :func:`dice_loss`."""
+    ### BEGIN SOLUTION
+    y = y_true.to(y_pred.dtype)
+    axes = tuple(range(1, y_pred.dim()))
+    inter = torch.sum(y * y_pred, dim=axes)
+    total = torch.sum(y, dim=axes) + torch.sum(y_pred, dim=axes)
+    return torch.mean(1 - (inter + smooth) / (total - inter + smooth))
+    ### END SOLUTION
+
+
+def my_huber_loss(y_true, y_pred):
+    """Huber loss with threshold 1, a = y - p: 0.5 a^2 where |a| <= 1, else |a| - 0.5."""
+    ### BEGIN SOLUTION
+    return huber_loss(1.0)(y_true, y_pred)
+    ### END SOLUTION
+
+
+def huber_loss(threshold=1.0):
+    """The Huber loss with ``threshold`` t, a = y - p: 0.5 a^2 where |a| <= t, else
+    t (|a| - 0.5 t). A function ``(y_true, y_pred) -> loss`` (or a loss object called so)."""
+    ### BEGIN SOLUTION
+    def loss(y_true, y_pred):
+        error = y_true.to(y_pred.dtype) - y_pred
+        small = torch.abs(error) <= threshold
+        return torch.where(small, 0.5 * torch.square(error), threshold * (torch.abs(error) - 0.5 * threshold))
+
+    return loss
+    ### END SOLUTION
