@@ -253,6 +253,16 @@ def test_own_course_validate_fails_on_a_task_without_a_hidden_check(tmp_path):
         assert "course is valid" in ok(grade(root, "validate", "demo"))
 
 
+def test_own_course_validate_names_a_missing_readme_in_one_line(tmp_path):
+    with repository_untouched():
+        root = new_course(tmp_path)
+        ok(grade(root, "new", "demo"))
+        (root / "reference" / "demo" / "README.md").unlink()
+        failed = grade(root, "validate", "demo", "--no-bugs")
+        assert failed.returncode == 1 and "Traceback" not in failed.stdout + failed.stderr, failed.stdout + failed.stderr
+        assert "README.md missing" in failed.stdout, failed.stdout
+
+
 def test_own_course_model_lesson_manifest_is_listed_and_released(tmp_path):
     with repository_untouched():
         root = new_course(tmp_path)

@@ -80,10 +80,11 @@ def student_readme(main: dict | None = None) -> str:
     keras = next((req for req in extra if req.startswith("tensorflow")), "tensorflow")
     lessons = list(LESSONS.values())
     first = lessons[0].id if lessons else "LESSON"
-    models = [lesson for lesson in lessons if lesson.is_model]
+    models = [lesson for lesson in lessons if lesson.framework_sized]
     text = _STUDENT_README.format(lesson=f"{first:<14}", plain=first)
     if models:
-        text += _MODEL_LESSONS.format(names=", ".join(lesson.id for lesson in models), dataset=models[0].spec.dataset, torch=torch, keras=keras)
+        datasets = " ".join(dict.fromkeys(lesson.data_set for lesson in models if lesson.data_set)) or "NAME"
+        text += _MODEL_LESSONS.format(names=", ".join(lesson.id for lesson in models), dataset=datasets, torch=torch, keras=keras)
     return text
 
 
@@ -106,9 +107,11 @@ lesson: `grade submit {plain} --student ID` and `grade status --student ID`.
 """
 
 _MODEL_LESSONS = """
-The model lessons ({names}) need their data set (`grade data fetch {dataset}`, or `grade data
-import`) and PyTorch or TensorFlow/Keras, which you install yourself, at the course's versions:
+The lessons written with a framework ({names}) need PyTorch or TensorFlow/Keras, which you
+install yourself, at the course's versions, and those that train on a data set need it
+(`grade data fetch {dataset}`, or `grade data import`):
 
     pip install "{torch}" --index-url https://download.pytorch.org/whl/cpu
     pip install "{keras}"
+    pip install tensorboard        # training_experiments in PyTorch: torch's SummaryWriter writes with it
 """

@@ -47,9 +47,11 @@ def framework_requirements(frameworks: tuple[str, ...]) -> list[str]:
 
 
 def pinned_requirement(name: str) -> str:
-    """The requirement of package ``name`` in the instructor extra of ``pyproject.toml``."""
-    extra = main_pyproject()["project"]["optional-dependencies"]["instructor"]
-    match = [req for req in extra if re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0] == name]
+    """The requirement of package ``name`` in the instructor extra of ``pyproject.toml`` (or
+    another of its extras, such as ``experiments``)."""
+    extras = main_pyproject()["project"]["optional-dependencies"]
+    ordered = [*extras["instructor"], *(req for key, reqs in extras.items() if key != "instructor" for req in reqs)]
+    match = [req for req in ordered if re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0] == name]
     if not match:
         raise ReleaseError(f"pyproject.toml's instructor extra does not pin {name}")
     return match[0]

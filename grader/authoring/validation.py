@@ -62,13 +62,14 @@ def validate_course(
         elif not lesson.is_model and passing:
             problems.append(f"{lesson.id}: stubs pass checks: {passing[:5]}")
         if bugs:
-            problems += typical_bug_problems(lesson, progress)
+            problems += typical_bug_problems(lesson, progress, data_dir)
     return problems
 
 
-def typical_bug_problems(lesson: Lesson, progress: Callable[[str], None] = lambda line: None) -> list[str]:
-    """Grade each typical bug of ``lesson`` (its ``mutants.toml``): one line per bug that does
-    not lose points on exactly the tasks it names, or that does not apply."""
+def typical_bug_problems(lesson: Lesson, progress: Callable[[str], None] = lambda line: None, data_dir=None) -> list[str]:
+    """Grade each typical bug of ``lesson`` (its ``mutants.toml``; a lesson's data set from
+    ``data_dir``): one line per bug that does not lose points on exactly the tasks it names,
+    that does not apply, or whose grading failed."""
     folder = reference_dir(lesson.id)
     try:
         mutants = load_mutants(folder / FILENAME, lesson.id, lesson.filename)
@@ -82,7 +83,10 @@ def typical_bug_problems(lesson: Lesson, progress: Callable[[str], None] = lambd
         except (MutantError, KeyError) as error:
             problems.append(f"{folder / FILENAME}: mutant '{mutant.id}': {error}")
             continue
-        result = run_hidden_checks(GradeRequest(lesson.id, files))
+        result = run_hidden_checks(GradeRequest(lesson.id, files, data_dir=data_dir))
+        if not result.graded:
+            problems.append(f"{folder / FILENAME}: mutant '{mutant.id}' could not be graded: {result.message or result.status}")
+            continue
         lost = {task for task, (score, max_score) in result.task_scores().items() if score < max_score}
         if lost != set(mutant.breaks):
             problems.append(f"{folder / FILENAME}: mutant '{mutant.id}' loses points on {sorted(lost) or 'nothing'}, but breaks names {sorted(mutant.breaks)}")

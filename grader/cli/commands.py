@@ -531,12 +531,16 @@ def validate(lessons, bugs, data_dir):
 
     Exit code 1 when any of these fails.
     """
+    from grader.authoring.release import ReleaseError
     from grader.authoring.validation import validate_course
     from grader.reports import terminal as report
 
     _instructor_only("validate")
     out = report.console()
-    problems = validate_course(progress=lambda line: out.print(line), lesson_ids=[lesson.id for lesson in lessons] or None, data_dir=data_dir, bugs=bugs)
+    try:
+        problems = validate_course(progress=lambda line: out.print(line), lesson_ids=[lesson.id for lesson in lessons] or None, data_dir=data_dir, bugs=bugs)
+    except ReleaseError as error:  # a lesson folder that cannot be released (a file missing)
+        problems = [str(error)]
     if problems:
         for problem in problems:
             out.print(f"[red]✗[/] {problem}")

@@ -185,7 +185,9 @@ class ResultCollector:
             self.result.tests.append(self._test_result(item, call, report))
             for name, value in item.user_properties:
                 if name == DETAILS_PROPERTY and isinstance(value, dict):
-                    self.result.details.update(value)
+                    for key, item in value.items():  # a table that several tests add to (curves) is merged
+                        kept = self.result.details.get(key)
+                        self.result.details[key] = {**kept, **item} if isinstance(kept, dict) and isinstance(item, dict) else item
         return report
 
     def _test_result(self, item, call, report) -> TestResult:

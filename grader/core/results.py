@@ -15,7 +15,8 @@ NOT_THE_STUDENTS = "this is a fault of the grader, not of the submission: fix it
 #: ``record_property(MESSAGE_PROPERTY, text)`` in a test: the message of a passed check (a
 #: measurement the student should see, such as an accuracy).
 MESSAGE_PROPERTY = "grader_message"
-#: ``record_property(DETAILS_PROPERTY, {...})``: merged into the result's ``details``.
+#: ``record_property(DETAILS_PROPERTY, {...})``: merged into the result's ``details`` (a table, such as
+#: ``"curves"``, that several tests record is merged key by key).
 DETAILS_PROPERTY = "grader_details"
 #: The key in ``details`` of the intake's one line on where the lesson's files were found.
 INTAKE_NOTE = "intake_note"

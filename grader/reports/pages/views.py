@@ -48,6 +48,9 @@ class SubmissionView:
     graded_at: datetime | None
     reading: Reading
     model: ModelView | None
+    #: The training curves a lesson's checks kept of the submission (``details["curves"]``:
+    #: ``{title: history}``), each as ``(title, inline SVG)``.
+    experiments: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def to_fix(self) -> list[TaskReading]:
@@ -64,7 +67,26 @@ class SubmissionView:
 
 def submission_view(result: GradingResult, graded_at: datetime | None = None, *, curves: bool = True) -> SubmissionView:
     """The page of ``result`` (:func:`grader.reports.reading.read_result`)."""
-    return SubmissionView(result, graded_at, read_result(result), model_view(result, curves=curves))
+    return SubmissionView(result, graded_at, read_result(result), model_view(result, curves=curves), experiment_curves(result) if curves else [])
+
+
+#: The most experiments' curves a page draws.
+MAX_EXPERIMENTS = 8
+
+
+def experiment_curves(result: GradingResult) -> list[tuple[str, str]]:
+    """``(title, SVG)`` of each history in the result's ``details["curves"]`` (a lesson whose
+    checks run the student's training experiments keeps them there), drawn with matplotlib."""
+    kept = result.details.get("curves") if result.details else None
+    if not isinstance(kept, dict) or not kept:
+        return []
+    from grader.reports.plots import training_curves_svg
+
+    drawn = []
+    for title, history in list(kept.items())[:MAX_EXPERIMENTS]:
+        if isinstance(history, dict) and all(isinstance(values, list) for values in history.values()):
+            drawn.append((str(title), training_curves_svg(history, str(title))))
+    return drawn
 
 
 def model_view(result: GradingResult, *, curves: bool = True) -> ModelView | None:
