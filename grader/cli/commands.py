@@ -24,7 +24,7 @@ class GradeUsageError(click.UsageError):
 
 #: Commands for instructors: the student distribution (which has no hidden checks) leaves them
 #: out of its help and answers them with one line.
-INSTRUCTOR_COMMANDS = ("autograde", "validate", "release", "report", "serve", "service", "gradescope-run", "new")
+INSTRUCTOR_COMMANDS = ("autograde", "validate", "release", "report", "serve", "service", "gradescope-run", "new", "similarity")
 
 
 class OneLineErrors(click.Group):
@@ -546,6 +546,73 @@ def validate(lessons, bugs, data_dir):
             out.print(f"[red]✗[/] {problem}")
         sys.exit(1)
     out.print("[green]✓ course is valid[/]")
+
+
+@main.command()
+@click.argument("lesson", type=LESSON)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the HTML report here (index.html and a side-by-side page per pair shown).")
+@click.option("--json", "json_out", metavar="FILE", help="Write every pair with a matching passage as JSON to FILE, or - for stdout.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="The lowest score a pair needs to be listed.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), help="The folder of `grade autograde --feedback`: names link to their feedback pages.")
+def similarity(lesson, paths, out_dir, json_out, threshold, feedback_dir):
+    """Rank pairs of submissions (folders, archives or notebooks) of LESSON by how much code
+    they share, as MOSS does: the released stub, comments, docstrings and names do not count,
+    reordered functions still match, only long matching passages weigh."""
+    import os
+
+    from grader.core import similarity as similar
+    from grader.reports import terminal as report
+    from grader.reports.pages.similarity import report_json, write_report
+
+    _instructor_only("similarity")
+    names = _submission_names([Path(path) for path in paths])
+    boilerplate = similar.lesson_boilerplate(lesson)
+    codes = {}
+    for name, path in names.items():
+        if not path.exists():
+            raise GradeUsageError(f"submission '{path}' does not exist")
+        codes[name] = similar.fingerprint(name, similar.submission_code(lesson, path), boilerplate)
+    pairs, all_scores = similar.similar_pairs(list(codes.values()), threshold)
+    out = report.console()
+    out.print(report.similarity_table(pairs, threshold, len(codes)))
+    if json_out:
+        text = report_json(pairs, lesson.id, submissions=len(codes), threshold=threshold, all_scores=all_scores)
+        if json_out == "-":
+            sys.stdout.write(text)
+        else:
+            Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+            Path(json_out).write_text(text)
+    if out_dir:
+        links = {}
+        if feedback_dir:
+            for name in codes:
+                page = Path(feedback_dir) / name / lesson.id / "feedback.html"
+                if page.is_file():
+                    links[name] = os.path.relpath(page, out_dir)
+        index = write_report(Path(out_dir), pairs, codes, lesson.id, threshold=threshold, all_scores=all_scores, links=links)
+        out.print(f"report: {index}")
+
+
+def _submission_names(paths: list[Path]) -> dict[str, Path]:
+    """A name per submission path: its file or folder name (without .zip, .ipynb ...), with
+    its parent's name before it where two would be the same."""
+    def stem(path: Path) -> str:
+        name = path.name or str(path)
+        for suffix in (".tar.gz", ".tgz", ".zip", ".tar", ".ipynb"):
+            name = name.removesuffix(suffix)
+        return name
+
+    counts: dict[str, int] = {}
+    for path in paths:
+        counts[stem(path)] = counts.get(stem(path), 0) + 1
+    names: dict[str, Path] = {}
+    for path in paths:
+        name = stem(path) if counts[stem(path)] == 1 else f"{path.resolve().parent.name}/{stem(path)}"
+        while name in names:
+            name += "'"
+        names[name] = path
+    return names
 
 
 @main.command()

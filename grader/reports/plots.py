@@ -79,6 +79,22 @@ def score_histogram_svg(percents: list[float], title: str) -> str:
     return _svg(figure)
 
 
+def similarity_histogram_svg(scores: list[float], threshold: float, title: str) -> str:
+    """A histogram of pair similarity scores in [0, 1] (bins of 0.05), the report's threshold
+    marked; counts on a log scale once a bin holds more than 100 pairs."""
+    figure, axis = _figure(6.0, 3.2)
+    counts, _, _ = axis.hist(scores, bins=[i / 20 for i in range(21)], color="#3465a4", edgecolor="white")
+    if len(counts) and max(counts) > 100:
+        axis.set_yscale("log")
+    else:
+        axis.yaxis.get_major_locator().set_params(integer=True)
+    axis.axvline(threshold, color="#b00020", linestyle="--", label=f"threshold {threshold:g}")
+    axis.set(title=title, xlabel="similarity of a pair", ylabel="pairs", xlim=(0, 1))
+    axis.legend(loc="upper right")
+    figure.tight_layout()
+    return _svg(figure)
+
+
 def submissions_over_time_svg(times: list, deadline, title: str) -> str:
     """Cumulative submissions against their receipt time, the deadline as a vertical line."""
     figure, axis = _figure(6.0, 3.2)

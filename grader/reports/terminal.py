@@ -225,6 +225,17 @@ def submissions_table(records, student: str) -> Table:
     return table
 
 
+def similarity_table(pairs, threshold: float, submissions: int) -> Table:
+    """``grade similarity``: the pairs scoring ``threshold`` or more, best first."""
+    shown = [pair for pair in pairs if pair.score >= threshold]  # similar_pairs keeps only those
+    table = Table(title=Text(f"{len(shown)} of {submissions * (submissions - 1) // 2} pairs score {threshold:g} or more"))
+    for column in ("score", "submission", "share", "submission", "share", "regions"):
+        table.add_column(column)
+    for pair in shown:
+        table.add_row(f"{pair.score:.2f}", Text(pair.a), f"{pair.coverage_a:.0%}", Text(pair.b), f"{pair.coverage_b:.0%}", str(len(pair.regions)))
+    return table
+
+
 class BatchProgress:
     """A progress bar for a batch, with a live count of passed, failed and errored submissions."""
 
