@@ -137,3 +137,46 @@ def test_the_report_opens_in_a_browser_with_a_side_by_side_view(folders, tmp_pat
             assert page.locator("table tbody tr").count() >= 5
         finally:
             browser.close()
+
+
+def test_the_service_reports_the_latest_submissions_and_brings_the_report_up_to_date(tmp_path):
+    pytest.importorskip("fastapi", reason="needs the service's packages: pip install -e '.[dev]'")
+    from service_fixtures import Served, tar_of, upload
+    from test_service_security import Browser
+
+    submissions, _, _ = corpus()
+    served = Served(tmp_path, str(tmp_path / "grader.db"))
+    tokens = {**served.accounts("ada", "ben", "cai", "dan"), **served.accounts("prof", role="instructor")}
+    served.start()
+    try:
+        ids = {}
+        for student, source in (("ada", "ada"), ("ben", "ben"), ("cai", "ada_renamed"), ("dan", "stub")):
+            status, data, _ = upload(served, tokens[student], LESSON.id, tar_of({LESSON.filename: submissions[source].encode()}))
+            assert status == 202, data
+            ids[student] = data["id"]
+        instructor = Browser(served)
+        instructor.sign_in(tokens["prof"])
+        status, _, page = instructor.send("GET", f"/dashboard/{LESSON.id}/similarity?threshold=0.5")
+        assert status == 200, page
+        assert f'/dashboard/{LESSON.id}/similarity/{ids["ada"]}/{ids["cai"]}' in page, "ada and cai (a renamed copy) are listed, linked to their view"
+        assert f'href="/submissions/{ids["ada"]}"' in page and "ben" not in page.split("<figure")[0].split("Pairs scoring")[1]
+        status, _, view = instructor.send("GET", f"/dashboard/{LESSON.id}/similarity/{ids['ada']}/{ids['cai']}")
+        assert status == 200 and view.count("data-region") >= 20, view[:500]
+
+        # dan hands in a copy of ben's work: the report is brought up to date (dan's stub leaves it)
+        status, data, _ = upload(served, tokens["dan"], LESSON.id, tar_of({LESSON.filename: submissions["ben"].encode()}))
+        assert status == 202, data
+        status, _, text = instructor.send("GET", f"/dashboard/{LESSON.id}/similarity.json?threshold=0.5")
+        report = json.loads(text)
+        assert status == 200 and report["submissions"] == 4
+        assert {frozenset((pair["a"], pair["b"])) for pair in report["pairs"]} == {frozenset(("ada", "cai")), frozenset(("ben", "dan"))}, report["pairs"]
+        status, _, gone = instructor.send("GET", f"/dashboard/{LESSON.id}/similarity/{ids['dan']}/{ids['ben']}")
+        assert status == 404, "dan's older submission is no longer in the report"
+
+        student = Browser(served)
+        student.sign_in(tokens["ben"])
+        assert student.send("GET", f"/dashboard/{LESSON.id}/similarity")[0] == 403
+        assert instructor.send("GET", f"/dashboard/{LESSON.id}/similarity?threshold=2")[0] == 422
+        assert instructor.send("GET", "/dashboard/nowhere/similarity")[0] == 404
+    finally:
+        served.stop()

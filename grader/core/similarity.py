@@ -306,7 +306,12 @@ def submission_code(lesson, path) -> str:
     module files as the intake reads them (a notebook as the code the grader takes from it)."""
     from grader.runner.intake import read_submission
 
-    files = read_submission(path, first=lesson.module_files)
+    return code_of_files(lesson, read_submission(path, first=lesson.module_files))
+
+
+def code_of_files(lesson, files) -> str:
+    """The lesson's module files of a submission read by the intake (a
+    :class:`~grader.runner.intake.SubmissionFiles`), as one text."""
     return "\n".join(files.files[name].decode("utf-8", "replace") for name in lesson.module_files if name in files.files)
 
 

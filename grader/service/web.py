@@ -21,14 +21,17 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.core.results import GradingResult
+from grader.core.similarity import compare as similarity_compare
 from grader.course.catalogue import LESSONS
 from grader.reports.exports import csv_text, gradescope_results
 from grader.reports.pages.compose import dashboard_page, submission_page
 from grader.reports.pages.render import HTMX_FILE, SWAGGER_CSS, SWAGGER_JS, render, static_file
+from grader.reports.pages.similarity import pair_page, report_json, report_page
 from grader.reports.pages.views import class_view
 from grader.service.accounts import authenticate
 from grader.service.export import counted_results, failed_results
 from grader.service.signin import COOKIE, CSRF_COOKIE, SESSION_S, csrf_token, end_sessions, form_is_ours, set_cookie
+from grader.service.similarity import SimilarityReports
 from grader.service.submissions import accept
 from grader.service.submissions import details as submission_details
 from grader.service.tables import FINAL, INSTRUCTOR, QUEUED, Account, Job, Submission
@@ -234,13 +237,63 @@ def add_pages(app: FastAPI, service, database) -> None:
         html = dashboard_page(
             view,
             lambda name: link.get(name, "#"),
-            exports=[("scores (CSV)", f"/dashboard/{lesson}/scores.csv"), ("Gradescope results (JSON)", f"/dashboard/{lesson}/gradescope.json")],
+            exports=[
+                ("scores (CSV)", f"/dashboard/{lesson}/scores.csv"),
+                ("Gradescope results (JSON)", f"/dashboard/{lesson}/gradescope.json"),
+                ("similar submissions", f"/dashboard/{lesson}/similarity"),
+            ],
             nav=nav(account),
             template="service_dashboard.html",
             queued=queued,
             workers=_workers(service),
             **fields,
         )
+        return with_forms(request, HTMLResponse(html), fields["csrf"])
+
+    reports = SimilarityReports(service.sessions)
+
+    def threshold_of(value: float) -> float:
+        if not 0 <= value <= 1:
+            raise HTTPException(422, "threshold must be between 0 and 1")
+        return value
+
+    @app.get("/dashboard/{lesson}/similarity", response_class=HTMLResponse, include_in_schema=False)
+    def similarity_report(request: Request, lesson: str, threshold: float = 0.5, account: Account = Depends(instructor)):
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
+        index = reports.of(lesson)
+        pairs, every = index.pairs(threshold_of(threshold))
+        links = {student: f"/submissions/{index.submission_of(student)}" for student in index.students}
+        fields = forms(request, account)
+        html = report_page(
+            pairs, lesson, submissions=len(index.students), threshold=threshold, all_scores=every, links=links,
+            pair_href=lambda _, pair: f"/dashboard/{lesson}/similarity/{index.submission_of(pair.a)}/{index.submission_of(pair.b)}",
+            nav=[*nav(account), (f"{lesson} dashboard", f"/dashboard/{lesson}")], **fields,
+        )  # fmt: skip
+        return with_forms(request, HTMLResponse(html), fields["csrf"])
+
+    @app.get("/dashboard/{lesson}/similarity.json", include_in_schema=False)
+    def similarity_json(lesson: str, threshold: float = 0.5, account: Account = Depends(instructor)):
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
+        index = reports.of(lesson)
+        pairs, every = index.pairs(threshold_of(threshold))
+        return Response(report_json(pairs, lesson, submissions=len(index.students), threshold=threshold, all_scores=every), media_type="application/json")
+
+    @app.get("/dashboard/{lesson}/similarity/{first}/{second}", response_class=HTMLResponse, include_in_schema=False)
+    def similarity_pair(request: Request, lesson: str, first: str, second: str, account: Account = Depends(instructor)):
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
+        index = reports.of(lesson)
+        codes = [index.code_of(first), index.code_of(second)]
+        if codes[0] is None or codes[1] is None:
+            raise HTTPException(404, "these are not the latest submissions of two students of this lesson")
+        pair = similarity_compare(codes[0], codes[1], index.ignored)
+        fields = forms(request, account)
+        html = pair_page(
+            pair, {code.name: code for code in codes}, lesson, links={code.name: f"/submissions/{sid}" for code, sid in zip(codes, (first, second))},
+            back=f"/dashboard/{lesson}/similarity", nav=nav(account), **fields,
+        )  # fmt: skip
         return with_forms(request, HTMLResponse(html), fields["csrf"])
 
     @app.get("/dashboard/{lesson}/scores.csv", include_in_schema=False)

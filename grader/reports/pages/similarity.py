@@ -24,7 +24,7 @@ class CodeLine:
     region: int | None
 
 
-def pair_file(index: int) -> str:
+def pair_file(index: int, pair: Pair | None = None) -> str:
     """The file name of the ``index``-th pair's page (1-based)."""
     return f"pair-{index}.html"
 
@@ -37,8 +37,9 @@ def _lines(code: Code, marked: list[list[int]]) -> list[CodeLine]:
     return [CodeLine(number, text, region_of.get(number)) for number, text in enumerate(code.text.splitlines(), start=1)]
 
 
-def pair_page(pair: Pair, codes: dict[str, Code], lesson: str, *, links: dict[str, str] | None = None, back: str = "index.html") -> str:
-    """The side-by-side view of ``pair``."""
+def pair_page(pair: Pair, codes: dict[str, Code], lesson: str, *, links: dict[str, str] | None = None, back: str = "index.html", **context) -> str:
+    """The side-by-side view of ``pair`` (``context``: the page's navigation, as
+    :func:`~grader.reports.pages.render.render` takes it)."""
     links = links or {}
     return render(
         "similarity_pair.html",
@@ -50,12 +51,16 @@ def pair_page(pair: Pair, codes: dict[str, Code], lesson: str, *, links: dict[st
         a_lines=_lines(codes[pair.a], [region.a_marked for region in pair.regions]),
         b_lines=_lines(codes[pair.b], [region.b_marked for region in pair.regions]),
         colours=REGION_COLOURS,
+        **context,
     )
 
 
-def report_page(pairs: list[Pair], lesson: str, *, submissions: int, threshold: float, all_scores: list[float], links: dict[str, str] | None = None, pair_href=pair_file) -> str:
-    """The report's index: ``pairs`` (those at or above ``threshold``, each opening its view)
-    and the histogram of ``all_scores`` (every pair that shares a counted region; the others score 0)."""
+def report_page(
+    pairs: list[Pair], lesson: str, *, submissions: int, threshold: float, all_scores: list[float], links: dict[str, str] | None = None, pair_href=pair_file, **context
+) -> str:
+    """The report's index: ``pairs`` (those at or above ``threshold``, each opening its view at
+    ``pair_href(index, pair)``) and the histogram of ``all_scores`` (every pair that shares a
+    counted region; the others score 0)."""
     from grader.reports.plots import similarity_histogram_svg
 
     return render(
@@ -69,6 +74,7 @@ def report_page(pairs: list[Pair], lesson: str, *, submissions: int, threshold: 
         histogram=similarity_histogram_svg(all_scores, threshold, f"{lesson}: {len(all_scores)} pairs with a matching passage"),
         links=links or {},
         pair_href=pair_href,
+        **context,
     )
 
 
