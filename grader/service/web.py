@@ -285,10 +285,11 @@ def add_pages(app: FastAPI, service, database) -> None:
         if lesson not in LESSONS:
             raise HTTPException(404, f"no lesson {lesson}")
         index = reports.of(lesson)
-        codes = [index.code_of(first), index.code_of(second)]
-        if codes[0] is None or codes[1] is None:
+        one, other = index.code_of(first), index.code_of(second)
+        if one is None or other is None:
             raise HTTPException(404, "these are not the latest submissions of two students of this lesson")
-        pair = similarity_compare(codes[0], codes[1], index.ignored)
+        codes = [one, other]
+        pair = similarity_compare(one, other, index.ignored)
         fields = forms(request, account)
         html = pair_page(
             pair, {code.name: code for code in codes}, lesson, links={code.name: f"/submissions/{sid}" for code, sid in zip(codes, (first, second))},

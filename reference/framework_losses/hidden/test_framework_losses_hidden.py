@@ -261,5 +261,6 @@ def test_a_short_fit_trains_as_the_builtin_loss_does(name, builtin, student):
         raise CheckFailed(f"training with {name} gave losses that are not finite: {losses[:5].tolist()} ...")
     if not losses[-1] < losses[0]:
         raise CheckFailed(f"training with {name} did not lower the loss ({losses[0]:.4g} at the first epoch, {losses[-1]:.4g} at the last)")
-    assert_close(runs["evaluate"], runs["twin_evaluate"], what=f"the built-in loss of a model trained with {name}, against its twin trained with the built-in loss", rtol=1e-3, atol=1e-5)
+    twin = f"the built-in loss of a model trained with {name}, against its twin trained with the built-in loss"
+    assert_close(runs["evaluate"], runs["twin_evaluate"], what=twin, rtol=1e-3, atol=1e-5)
     assert_close(runs["predictions"], runs["twin_predictions"], what=f"the predictions of a model trained with {name}", rtol=1e-3, atol=1e-4)

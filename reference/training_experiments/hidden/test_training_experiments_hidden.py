@@ -215,7 +215,8 @@ def optimizer_runs(submission, stored) -> Experiment:
 def optimizer_histories(optimizer_runs) -> dict:
     runs = optimizer_runs.result()
     if not isinstance(runs, dict) or sorted(map(str, runs)) != sorted(OPTIMIZERS):
-        raise CheckFailed(f"compare_optimizers returned {sorted(map(str, runs)) if isinstance(runs, dict) else type(runs).__name__}; expected a history per optimizer asked for: {OPTIMIZERS}")
+        got = sorted(map(str, runs)) if isinstance(runs, dict) else type(runs).__name__
+        raise CheckFailed(f"compare_optimizers returned {got}; expected a history per optimizer asked for: {OPTIMIZERS}")
     return runs
 
 
@@ -281,7 +282,10 @@ def test_the_overfit_run_ends_with_a_train_validation_gap(overfit_run, record_pr
     curves = history_of(overfit_run.result(), "train_to_overfit", EPOCHS["overfit"])
     gap = curves["accuracy"][-1] - curves["val_accuracy"][-1]
     if gap < OVERFIT_GAP:
-        raise CheckFailed(f"training accuracy {curves['accuracy'][-1]:.3f} and validation accuracy {curves['val_accuracy'][-1]:.3f} differ by {gap:.3f}; an overfit network ends at least {OVERFIT_GAP:.2f} apart")
+        raise CheckFailed(
+            f"training accuracy {curves['accuracy'][-1]:.3f} and validation accuracy {curves['val_accuracy'][-1]:.3f} differ by {gap:.3f}; "
+            f"an overfit network ends at least {OVERFIT_GAP:.2f} apart"
+        )
     record_property(MESSAGE_PROPERTY, f"gap {gap:.3f} (training {curves['accuracy'][-1]:.3f}, validation {curves['val_accuracy'][-1]:.3f})")
 
 
@@ -360,7 +364,8 @@ def augmentation_runs(submission, stored) -> Experiment:
 @pytest.mark.task("train_with_augmentation")
 def test_augmentation_narrows_the_train_validation_gap(augmentation_runs, record_property):
     """training on augmented images narrows the train/validation accuracy gap by at least 0.05"""
-    plain, augmented_history = (history_of(value, f"train_with_augmentation(augmented={flag})", EPOCHS["augmentation"]) for value, flag in zip(augmentation_runs.result(), (False, True)))
+    runs = zip(augmentation_runs.result(), (False, True))
+    plain, augmented_history = (history_of(value, f"train_with_augmentation(augmented={flag})", EPOCHS["augmentation"]) for value, flag in runs)
     record_curves(record_property, "train_with_augmentation: plain", plain)
     record_curves(record_property, "train_with_augmentation: augmented", augmented_history)
     gaps = [curves["accuracy"][-1] - curves["val_accuracy"][-1] for curves in (plain, augmented_history)]
