@@ -63,3 +63,19 @@ def test_tensorflow_only_bugs_lose_their_tasks_and_say_why(tmp_path):
     assert any("not a TensorFlow tensor" in message for message in messages["mae"]), messages["mae"]
     assert any("does not depend on y_pred" in message or ".numpy()" in message or "numpy()" in message for message in messages["mse"]), messages["mse"]
     assert any("tf.function" in message or "OperatorNotAllowedInGraphError" in message or "symbolic" in message for message in messages["my_huber_loss"]), messages["my_huber_loss"]
+
+
+def test_a_loss_per_example_kept_as_a_column_is_a_loss_per_example(tmp_path):
+    """Dice ported from the numpy lesson with keepdims: shape (B, 1) for labels (B, k)."""
+    torch_reference = (reference_dir(LESSON.id) / LESSON.filename).read_text()
+    dice = (
+        "    inter = torch.sum(y * y_pred, dim=axes)\n"
+        "    total = torch.sum(y, dim=axes) + torch.sum(y_pred, dim=axes)\n"
+        "    return torch.mean(1 - (2 * inter + smooth) / (total + smooth))"
+    )
+    mean = "return torch.mean(1 - (2 * inter + smooth) / (total + smooth))"
+    kept = dice.replace("dim=axes)", "dim=axes, keepdim=True)").replace(mean, "return 1 - (2 * inter + smooth) / (total + smooth)")
+    keepdims = torch_reference.replace(dice, kept)
+    assert keepdims != torch_reference
+    result = graded(tmp_path, keepdims)
+    assert result.score == LESSON.max_score, lost(result)

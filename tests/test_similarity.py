@@ -62,6 +62,17 @@ def test_every_disguised_copy_ranks_above_every_independent_pair_and_the_stub_sc
     assert not any("stub" in pair for pair in scores), "the released stub holds nothing of anyone's"
 
 
+def test_every_pair_at_once_agrees_with_comparing_the_two_even_for_repeated_code():
+    zeros = ", ".join(["0"] * 40)
+    codes = [similarity.fingerprint("a", f"print([{zeros}])\n"), similarity.fingerprint("b", f"x = {{{zeros}}}\n"), similarity.fingerprint("c", "y = 1\n")]
+    matrix = similarity.coverage_matrix(codes, set())
+    for i in range(3):
+        for j in range(3):
+            if i != j:
+                assert matrix[i, j] == pytest.approx(similarity.compare(codes[i], codes[j]).coverage_a), (i, j)
+    assert matrix[0, 1] > 0.8, "one hash repeated along a long passage is a long passage"
+
+
 def test_one_shared_short_line_weighs_nothing():
     short = "def relu(x):\n    return np.maximum(x, 0)\n"
     a = similarity.fingerprint("a", "import numpy as np\n" + short)

@@ -95,3 +95,25 @@ def test_the_gradescope_setup_installs_tbparse_tensorboard_and_the_frameworks_an
     assert 'pip install --quiet "tbparse>=0.0.9"' in setup and 'pip install --quiet "tensorboard>=2.15"' in setup
     assert '"torch==2.13.0"' in setup and '"tensorflow-cpu==2.21.*"' in setup
     assert 'grade" data fetch fashion_mnist' in setup and "course/datasets/fashion_mnist.json" in names
+
+
+def test_the_logs_are_read_by_words_with_hparams_and_per_step_tags_left_out(tmp_path):
+    pytest.importorskip("tbparse", reason="needs tbparse: pip install -e '.[instructor]'")
+    tensorboard = pytest.importorskip("torch.utils.tensorboard", reason="needs torch and tensorboard: pip install -e '.[instructor]'")
+    suite = hidden_suite()
+    epochs = suite.EPOCHS["tensorboard"]
+    writer = tensorboard.SummaryWriter(str(tmp_path / "logs"))
+    for epoch in range(epochs):
+        writer.add_scalar("Loss/train", 1.0 / (epoch + 1), epoch)
+        writer.add_scalar("Loss/validation", 2.0 / (epoch + 1), epoch)
+        writer.add_scalar("Accuracy/train", 0.5 + epoch / 100, epoch)
+        writer.add_scalar("Accuracy/valid", 0.4 + epoch / 100, epoch)
+        writer.add_scalar("batch_loss", 3.0, epoch * 10)
+    writer.add_hparams({"lr": 0.001}, {"hparam/accuracy": 0.6, "hparam/loss": 0.3})
+    writer.close()
+    files = {str(path.relative_to(tmp_path / "logs")): np.frombuffer(path.read_bytes(), dtype=np.uint8) for path in (tmp_path / "logs").rglob("*") if path.is_file()}
+    found = suite.logged_curves(files)
+    assert {name: [tag for tag, _, _ in series] for name, series in found.items()} == {
+        "loss": ["Loss/train"], "val_loss": ["Loss/validation"], "accuracy": ["Accuracy/train"], "val_accuracy": ["Accuracy/valid"],
+    }
+    assert found["val_loss"][0][1].tolist() == list(range(epochs)) and found["val_loss"][0][2][0] == pytest.approx(2.0)

@@ -83,7 +83,7 @@ def student_readme(main: dict | None = None) -> str:
     models = [lesson for lesson in lessons if lesson.framework_sized]
     text = _STUDENT_README.format(lesson=f"{first:<14}", plain=first)
     if models:
-        datasets = " ".join(dict.fromkeys(lesson.data_set for lesson in models if lesson.data_set)) or "NAME"
+        datasets = "`, `grade data fetch ".join(dict.fromkeys(lesson.data_set for lesson in models if lesson.data_set)) or "NAME"
         text += _MODEL_LESSONS.format(names=", ".join(lesson.id for lesson in models), dataset=datasets, torch=torch, keras=keras)
     return text
 

@@ -53,7 +53,7 @@ def pinned_requirement(name: str) -> str:
     ordered = [*extras["instructor"], *(req for key, reqs in extras.items() if key != "instructor" for req in reqs)]
     match = [req for req in ordered if re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0] == name]
     if not match:
-        raise ReleaseError(f"pyproject.toml's instructor extra does not pin {name}")
+        raise ReleaseError(f"pyproject.toml's extras do not pin {name}")
     return match[0]
 
 

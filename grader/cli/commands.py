@@ -552,7 +552,7 @@ def validate(lessons, bugs, data_dir):
 @click.argument("lesson", type=LESSON)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the HTML report here (index.html and a side-by-side page per pair shown).")
-@click.option("--json", "json_out", metavar="FILE", help="Write every pair with a matching passage as JSON to FILE, or - for stdout.")
+@click.option("--json", "json_out", metavar="FILE", help="Write the pairs at or above the threshold (with regions) and a histogram of all scores as JSON to FILE, - for stdout.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="The lowest score a pair needs to be listed.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), help="The folder of `grade autograde --feedback`: names link to their feedback pages.")
 def similarity(lesson, paths, out_dir, json_out, threshold, feedback_dir):

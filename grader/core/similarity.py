@@ -41,11 +41,14 @@ K = 12
 W = 8
 #: The fewest tokens a matching region needs to count.
 MIN_REGION = 30
+#: Candidates whose coverage is computed together (bounds the memory per step).
+CHUNK = 128
 #: A hash kept by more than this share of the submissions (and by COMMON_MIN or more) is an idiom.
 COMMON_SHARE = 0.5
 COMMON_MIN = 10
 _BASE = np.uint64(1_000_003)
 _BUILTINS = frozenset(dir(builtins))
+_FSTRING_START, _FSTRING_END = getattr(tokenize, "FSTRING_START", -1), getattr(tokenize, "FSTRING_END", -2)
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}
 
 
@@ -104,15 +107,23 @@ def normalised_lines(text: str) -> list[tuple[int, list[str]]]:
     the module docstring); a text that stops tokenizing is read up to there."""
     significant: list[tuple[int, int, str]] = []  # (type, line, normalised)
     previous = ""
+    inside_fstring = 0  # Python 3.12+ tokenizes an f-string's parts: it stays one string here, as before
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type in _DROPPED:
+            if token.type == _FSTRING_START:
+                inside_fstring += 1
+                if inside_fstring > 1:
+                    continue
+            elif token.type == _FSTRING_END:
+                inside_fstring -= 1
+                continue
+            elif inside_fstring or token.type in _DROPPED:
                 continue
             if token.type == tokenize.NAME:
                 word = token.string if keyword.iskeyword(token.string) or token.string in _BUILTINS or previous == "." else "V"
             elif token.type == tokenize.NUMBER:
                 word = "N"
-            elif token.type in (tokenize.STRING, getattr(tokenize, "FSTRING_START", -1)):
+            elif token.type in (tokenize.STRING, _FSTRING_START):
                 word = "S"
             elif token.type == tokenize.NEWLINE:
                 word = ";"
@@ -120,7 +131,7 @@ def normalised_lines(text: str) -> list[tuple[int, list[str]]]:
                 word = token.string
             else:
                 continue  # the inside of an f-string, an error token
-            significant.append((token.type, token.start[0], word))
+            significant.append((tokenize.STRING if token.type == _FSTRING_START else token.type, token.start[0], word))
             previous = token.string if token.type == tokenize.OP else ""
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
@@ -242,43 +253,42 @@ def _runs(code: Code, shared: set[int]) -> list[tuple[int, int, list[int]]]:
 def coverage_matrix(codes: list[Code], ignored: set[int] | None = None) -> np.ndarray:
     """``C[a, b]``: the share of submission ``a``'s tokens inside regions of at least
     :data:`MIN_REGION` tokens that it shares with ``b`` (what :func:`compare` computes, for
-    every pair at once). Only pairs that share enough hashes are looked at (an inverted index
-    finds them); for each submission, the tokens its shared hashes cover are marked for all of
-    its candidates together, with numpy."""
+    every pair at once). Only pairs that share a hash are looked at (a sparse incidence of the
+    hashes finds them); for each submission, the tokens its shared hashes cover are marked for
+    its candidates together, :data:`CHUNK` of them at a time, with numpy."""
     count = len(codes)
     ignored = common_hashes(codes) if ignored is None else ignored
     kept = [np.asarray([value not in ignored for value in code.hashes.tolist()], dtype=bool) for code in codes]
     every = np.concatenate([code.hashes[mask] for code, mask in zip(codes, kept)] or [np.zeros(0, dtype=np.uint64)])
     unique, inverse = np.unique(every, return_inverse=True)
-    ids, offset = [], 0
-    for mask in kept:
-        ids.append(inverse[offset : offset + int(mask.sum())])
-        offset += int(mask.sum())
-    incidence = np.zeros((count, len(unique)), dtype=bool)
-    for index, own in enumerate(ids):
-        incidence[index, own] = True
-    sparse = scipy.sparse.csr_matrix(incidence, dtype=np.float32)
-    shared = (sparse @ sparse.T).toarray()  # how many hashes each pair shares
+    sizes = [int(mask.sum()) for mask in kept]
+    ids = np.split(inverse.astype(np.int64), np.cumsum(sizes)[:-1]) if count else []
+    owners = np.repeat(np.arange(count), sizes)
+    incidence = scipy.sparse.csr_matrix((np.ones(len(inverse), dtype=np.float32), (owners, inverse)), shape=(count, len(unique)))
+    incidence.sum_duplicates()
+    incidence.data[:] = 1  # a hash kept twice by one submission counts once
+    shared = (incidence @ incidence.T).toarray()
     np.fill_diagonal(shared, 0)
-    minimum_shared = max(1, (MIN_REGION - K) // W)
     coverage = np.zeros((count, count), dtype=np.float64)
     for a, code in enumerate(codes):
         length = len(code.tokens)
-        candidates = np.nonzero(shared[a] >= minimum_shared)[0]
+        candidates = np.nonzero(shared[a] >= 1)[0]
         if not length or not len(candidates):
             continue
         positions = code.positions[kept[a]]
-        rows, columns = np.nonzero(incidence[np.ix_(candidates, ids[a])])
-        width = length + K + 1
-        edges = np.bincount(rows * width + positions[columns], minlength=len(candidates) * width).astype(np.int32)
-        edges -= np.bincount(rows * width + np.minimum(positions[columns] + K, length), minlength=len(candidates) * width).astype(np.int32)
-        covered = np.cumsum(edges.reshape(len(candidates), width), axis=1)[:, :length] > 0
-        steps = np.diff(np.pad(covered, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-        run_rows, starts = np.nonzero(steps == 1)
-        _, ends = np.nonzero(steps == -1)
-        lengths = ends - starts
-        long = lengths >= MIN_REGION
-        coverage[a, candidates] = np.bincount(run_rows[long], weights=lengths[long], minlength=len(candidates)) / length
+        for chunk in range(0, len(candidates), CHUNK):
+            rows_of = candidates[chunk : chunk + CHUNK]
+            rows, columns = incidence[rows_of][:, ids[a]].nonzero()
+            width = length + K + 1
+            edges = np.bincount(rows * width + positions[columns], minlength=len(rows_of) * width).astype(np.int32)
+            edges -= np.bincount(rows * width + np.minimum(positions[columns] + K, length), minlength=len(rows_of) * width).astype(np.int32)
+            covered = np.cumsum(edges.reshape(len(rows_of), width), axis=1)[:, :length] > 0
+            steps = np.diff(np.pad(covered, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+            run_rows, starts = np.nonzero(steps == 1)
+            _, ends = np.nonzero(steps == -1)
+            lengths = ends - starts
+            long = lengths >= MIN_REGION
+            coverage[a, rows_of] = np.bincount(run_rows[long], weights=lengths[long], minlength=len(rows_of)) / length
     return coverage
 
 

@@ -13,6 +13,7 @@ class has grown by a quarter since.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
@@ -43,23 +44,27 @@ class LessonSimilarity:
 
     def update(self, latest: dict[str, str], load) -> int:
         """Bring the index to ``latest`` (``{student: the id of their latest submission}``;
-        ``load(id)`` gives a :class:`Submission` row); how many submissions were fingerprinted."""
-        with self.lock:
-            changed = {student: row_id for student, row_id in latest.items() if student not in self.students or self.submission_ids[self.students.index(student)] != row_id}
-            gone = [student for student in self.students if student not in latest]
-            for student in gone:
-                self._remove(self.students.index(student))
-            for student, row_id in sorted(changed.items()):
-                row = load(row_id)
-                code = similarity.fingerprint(student, similarity.code_of_files(self.lesson, files_of(row.archive, row.filename, self.lesson.id)), self.boilerplate)
-                self._put(student, row_id, code)
-            if changed or gone:
-                if not self.built_for or len(self.codes) > self.built_for * (1 + REBUILD_GROWTH) or self.built_for > len(self.codes) * (1 + REBUILD_GROWTH):
-                    self._rebuild()
-                else:
-                    for student in changed:
-                        self._refresh(self.students.index(student))
-            return len(changed)
+        ``load(id)`` gives a :class:`Submission` row); how many submissions were fingerprinted.
+        Call with :attr:`lock` held. Every new submission is fingerprinted before anything
+        changes, so a failure leaves the index as it was."""
+        changed = {student: row_id for student, row_id in latest.items() if student not in self.students or self.submission_ids[self.students.index(student)] != row_id}
+        gone = [student for student in self.students if student not in latest]
+        fingerprinted = {}
+        for student, row_id in sorted(changed.items()):
+            row = load(row_id)
+            text = similarity.code_of_files(self.lesson, files_of(row.archive, row.filename, self.lesson.id))
+            fingerprinted[student] = (row_id, similarity.fingerprint(student, text, self.boilerplate))
+        for student in gone:
+            self._remove(self.students.index(student))
+        for student, (row_id, code) in fingerprinted.items():
+            self._put(student, row_id, code)
+        if changed or gone:
+            if not self.built_for or len(self.codes) > self.built_for * (1 + REBUILD_GROWTH) or self.built_for > len(self.codes) * (1 + REBUILD_GROWTH):
+                self._rebuild()
+            else:
+                for student in changed:
+                    self._refresh(self.students.index(student))
+        return len(changed)
 
     def _put(self, student: str, submission_id: str, code: similarity.Code) -> None:
         if student in self.students:
@@ -93,28 +98,28 @@ class LessonSimilarity:
 
     def pairs(self, threshold: float) -> tuple[list[similarity.Pair], list[float]]:
         """The pairs scoring ``threshold`` or more (names are students), best first, with their
-        regions; and every pair's score above 0."""
-        with self.lock:
-            scores = np.triu((self.coverage + self.coverage.T) / 2, 1)
-            rows, columns = np.nonzero(scores > 0)
-            every = sorted((float(value) for value in scores[rows, columns]), reverse=True)
-            pairs = []
-            for i, j in zip(rows.tolist(), columns.tolist()):
-                if scores[i, j] >= threshold:
-                    pair = similarity.compare(self.codes[i], self.codes[j], self.ignored)
-                    pair.score, pair.coverage_a, pair.coverage_b = float(scores[i, j]), float(self.coverage[i, j]), float(self.coverage[j, i])
-                    pairs.append(pair)
+        regions; and every pair's score above 0. Call with :attr:`lock` held."""
+        scores = np.triu((self.coverage + self.coverage.T) / 2, 1)
+        rows, columns = np.nonzero(scores > 0)
+        every = sorted((float(value) for value in scores[rows, columns]), reverse=True)
+        pairs = []
+        for i, j in zip(rows.tolist(), columns.tolist()):
+            if scores[i, j] >= threshold:
+                pair = similarity.compare(self.codes[i], self.codes[j], self.ignored)
+                pair.score, pair.coverage_a, pair.coverage_b = float(scores[i, j]), float(self.coverage[i, j]), float(self.coverage[j, i])
+                pairs.append(pair)
         pairs.sort(key=lambda pair: (-round(pair.score, 12), pair.a, pair.b))
         return pairs, every
 
-    def code_of(self, submission_id: str) -> similarity.Code | None:
-        """The code of a submission the index holds (a student's latest), else None."""
-        with self.lock:
-            return self.codes[self.submission_ids.index(submission_id)] if submission_id in self.submission_ids else None
 
-    def submission_of(self, student: str) -> str | None:
-        with self.lock:
-            return self.submission_ids[self.students.index(student)] if student in self.students else None
+@dataclass
+class Report:
+    """One reading of a lesson's similarity, consistent in itself: the pairs at or above the
+    threshold, every pair's score above 0, and each student's latest submission's id."""
+
+    pairs: list[similarity.Pair]
+    scores: list[float]
+    submissions: dict[str, str]
 
 
 class SimilarityReports:
@@ -125,11 +130,40 @@ class SimilarityReports:
         self.lessons: dict[str, LessonSimilarity] = {}
         self.lock = threading.Lock()
 
-    def of(self, lesson_id: str) -> LessonSimilarity:
-        """The lesson's index, with each student's latest submission in it."""
+    def _current(self, lesson_id: str) -> LessonSimilarity:
+        """The lesson's index, up to date with each student's latest submission; returned with
+        its lock held (the caller releases it)."""
         with self.lock:
-            index = self.lessons.setdefault(lesson_id, LessonSimilarity(lesson_id))
-        with self.sessions() as session:
-            rows = session.execute(select(Submission.student, Submission.id).where(Submission.lesson == lesson_id).order_by(Submission.received_at, Submission.id)).all()
-            index.update({student: row_id for student, row_id in rows}, lambda row_id: session.get(Submission, row_id))
+            if lesson_id not in self.lessons:
+                self.lessons[lesson_id] = LessonSimilarity(lesson_id)
+            index = self.lessons[lesson_id]
+        index.lock.acquire()
+        try:
+            with self.sessions() as session:
+                query = select(Submission.student, Submission.id).where(Submission.lesson == lesson_id).order_by(Submission.received_at, Submission.id)
+                index.update({student: row_id for student, row_id in session.execute(query).all()}, lambda row_id: session.get(Submission, row_id))
+        except BaseException:
+            index.lock.release()
+            raise
         return index
+
+    def report(self, lesson_id: str, threshold: float) -> Report:
+        """The lesson's pairs at or above ``threshold`` over each student's latest submission."""
+        index = self._current(lesson_id)
+        try:
+            pairs, scores = index.pairs(threshold)
+            return Report(pairs, scores, dict(zip(index.students, index.submission_ids)))
+        finally:
+            index.lock.release()
+
+    def pair(self, lesson_id: str, first: str, second: str) -> tuple[similarity.Pair, dict[str, similarity.Code]] | None:
+        """The pair of two submissions that are their students' latest (and its codes by
+        student), or None."""
+        index = self._current(lesson_id)
+        try:
+            if first not in index.submission_ids or second not in index.submission_ids or first == second:
+                return None
+            one, other = (index.codes[index.submission_ids.index(submission_id)] for submission_id in (first, second))
+            return similarity.compare(one, other, index.ignored), {one.name: one, other.name: other}
+        finally:
+            index.lock.release()

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.core.results import GradingResult
-from grader.core.similarity import compare as similarity_compare
 from grader.course.catalogue import LESSONS
 from grader.reports.exports import csv_text, gradescope_results
 from grader.reports.pages.compose import dashboard_page, submission_page
@@ -252,47 +251,42 @@ def add_pages(app: FastAPI, service, database) -> None:
 
     reports = SimilarityReports(service.sessions)
 
-    def threshold_of(value: float) -> float:
-        if not 0 <= value <= 1:
+    def similarity_of(lesson: str, threshold: float):
+        if lesson not in LESSONS:
+            raise HTTPException(404, f"no lesson {lesson}")
+        if not 0 <= threshold <= 1:
             raise HTTPException(422, "threshold must be between 0 and 1")
-        return value
+        return reports.report(lesson, threshold)
 
     @app.get("/dashboard/{lesson}/similarity", response_class=HTMLResponse, include_in_schema=False)
     def similarity_report(request: Request, lesson: str, threshold: float = 0.5, account: Account = Depends(instructor)):
-        if lesson not in LESSONS:
-            raise HTTPException(404, f"no lesson {lesson}")
-        index = reports.of(lesson)
-        pairs, every = index.pairs(threshold_of(threshold))
-        links = {student: f"/submissions/{index.submission_of(student)}" for student in index.students}
+        report = similarity_of(lesson, threshold)
+        ids = report.submissions
         fields = forms(request, account)
         html = report_page(
-            pairs, lesson, submissions=len(index.students), threshold=threshold, all_scores=every, links=links,
-            pair_href=lambda _, pair: f"/dashboard/{lesson}/similarity/{index.submission_of(pair.a)}/{index.submission_of(pair.b)}",
+            report.pairs, lesson, submissions=len(ids), threshold=threshold, all_scores=report.scores, links={student: f"/submissions/{sid}" for student, sid in ids.items()},
+            pair_href=lambda _, pair: f"/dashboard/{lesson}/similarity/{ids[pair.a]}/{ids[pair.b]}",
             nav=[*nav(account), (f"{lesson} dashboard", f"/dashboard/{lesson}")], **fields,
         )  # fmt: skip
         return with_forms(request, HTMLResponse(html), fields["csrf"])
 
     @app.get("/dashboard/{lesson}/similarity.json", include_in_schema=False)
     def similarity_json(lesson: str, threshold: float = 0.5, account: Account = Depends(instructor)):
-        if lesson not in LESSONS:
-            raise HTTPException(404, f"no lesson {lesson}")
-        index = reports.of(lesson)
-        pairs, every = index.pairs(threshold_of(threshold))
-        return Response(report_json(pairs, lesson, submissions=len(index.students), threshold=threshold, all_scores=every), media_type="application/json")
+        report = similarity_of(lesson, threshold)
+        text = report_json(report.pairs, lesson, submissions=len(report.submissions), threshold=threshold, all_scores=report.scores)
+        return Response(text, media_type="application/json")
 
     @app.get("/dashboard/{lesson}/similarity/{first}/{second}", response_class=HTMLResponse, include_in_schema=False)
     def similarity_pair(request: Request, lesson: str, first: str, second: str, account: Account = Depends(instructor)):
         if lesson not in LESSONS:
             raise HTTPException(404, f"no lesson {lesson}")
-        index = reports.of(lesson)
-        one, other = index.code_of(first), index.code_of(second)
-        if one is None or other is None:
+        found = reports.pair(lesson, first, second)
+        if found is None:
             raise HTTPException(404, "these are not the latest submissions of two students of this lesson")
-        codes = [one, other]
-        pair = similarity_compare(one, other, index.ignored)
+        pair, codes = found
         fields = forms(request, account)
         html = pair_page(
-            pair, {code.name: code for code in codes}, lesson, links={code.name: f"/submissions/{sid}" for code, sid in zip(codes, (first, second))},
+            pair, codes, lesson, links={pair.a: f"/submissions/{first}", pair.b: f"/submissions/{second}"},
             back=f"/dashboard/{lesson}/similarity", nav=nav(account), **fields,
         )  # fmt: skip
         return with_forms(request, HTMLResponse(html), fields["csrf"])

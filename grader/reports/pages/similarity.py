@@ -34,7 +34,8 @@ def _lines(code: Code, marked: list[list[int]]) -> list[CodeLine]:
     for region, numbers in enumerate(marked):
         for number in numbers:
             region_of.setdefault(number, region % REGION_COLOURS)
-    return [CodeLine(number, text, region_of.get(number)) for number, text in enumerate(code.text.splitlines(), start=1)]
+    lines = code.text.split("\n")  # tokenize numbers lines by newlines alone (not by \x0c or \u2028)
+    return [CodeLine(number, text.rstrip("\r"), region_of.get(number)) for number, text in enumerate(lines, start=1)]
 
 
 def pair_page(pair: Pair, codes: dict[str, Code], lesson: str, *, links: dict[str, str] | None = None, back: str = "index.html", **context) -> str:

@@ -44,7 +44,7 @@ def run(student, helper: str, name: str, *args, factory_args: tuple | None = Non
         if answers[0].kind in ("timeout", "crash", "import", "syntax", "missing_file", "exit"):
             raise answers[0]
         raise StudentError("framework_losses.py must set FRAMEWORK = 'torch' or 'keras' at module level", kind="missing")
-    if answers[0] not in FRAMEWORK_NAMES:
+    if not isinstance(answers[0], str) or answers[0] not in FRAMEWORK_NAMES:
         raise StudentError(f"FRAMEWORK must be 'torch' or 'keras', not {answers[0]!r}", kind="type")
     for step in answers[1:]:
         if isinstance(step, StudentError):
@@ -161,9 +161,16 @@ def loss_cases():
 
 
 def _mean_loss(framework: str, described: dict, name: str, y_shape: tuple) -> float:
+    """The mean of what a loss returned: a scalar, or a loss per example or per element (any
+    shape with the batch first that broadcasts against the labels: (B,), (B, 1), y's own)."""
     got = returned_tensor(framework, described, name)
-    allowed = {(), tuple(y_shape), tuple(y_shape[:1])}
-    if got.shape not in allowed:
+    try:
+        per_example = got.ndim >= 1 and got.shape[0] == y_shape[0] and np.broadcast_shapes(got.shape, tuple(y_shape)) == tuple(y_shape)
+    except ValueError:
+        per_example = False
+    if got.ndim == 1 and len(y_shape) >= 1 and got.shape == tuple(y_shape[:1]):
+        per_example = True
+    if got.ndim and not per_example:
         raise CheckFailed(f"{name} returned shape {got.shape} for inputs of shape {y_shape}: return the mean (a scalar), or the loss per example or per element")
     return float(np.mean(got))
 

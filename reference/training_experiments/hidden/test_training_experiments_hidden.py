@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -134,8 +135,10 @@ def tensorboard_run(submission, stored) -> Experiment:
 def logged_curves(files: dict) -> dict[str, list]:
     """``{curve name: (steps, values)}`` of the event files ``files`` (``{path: bytes}``), read
     with tbparse (every value, not TensorBoard's sample). A series is named by its run folder and
-    tag: "val" in them marks validation, "train" (or nothing) training; "loss" or "acc" the metric;
-    one with "batch" or "iteration" in it is logged per step, not per epoch, and left out."""
+    tag: the word "val", "valid" or "validation" in them marks validation, else training; a word
+    ending in "loss" or starting with "acc" the metric;
+    one with "batch" or "iteration" in it is logged per step, not per epoch, and left out, as are
+    ``add_hparams``' summaries; of several candidates the one logged at steps 0..N-1 counts."""
     from tbparse import SummaryReader
 
     with tempfile.TemporaryDirectory(prefix="grader-tensorboard-") as scratch:
@@ -152,13 +155,17 @@ def logged_curves(files: dict) -> dict[str, list]:
     found: dict[str, list] = {}
     for frame in frames:
         for (folder, tag), rows in frame.groupby(["dir_name", "tag"]):
-            label = f"{folder}/{tag}".lower()
-            metric = "loss" if "loss" in label else "accuracy" if "acc" in label else None
-            if metric is None or "batch" in label or "iteration" in label:
-                continue  # not a loss or accuracy, or logged per step (Keras' evaluation_loss_vs_iterations)
-            name = f"val_{metric}" if "val" in label else metric
+            words = [word for word in re.split(r"[^a-z0-9]+", f"{folder}/{tag}".lower()) if word]
+            metric = "loss" if any(word.endswith("loss") for word in words) else "accuracy" if any(word.startswith("acc") for word in words) else None
+            if metric is None or any(word.startswith(("batch", "iteration", "hparam")) for word in words):
+                continue  # not a loss or accuracy, logged per step (Keras' evaluation_loss_vs_iterations), or add_hparams' summary
+            name = f"val_{metric}" if {"val", "valid", "validation"} & set(words) else metric
             rows = rows.sort_values("step")
             found.setdefault(name, []).append((f"{folder}/{tag}".strip("/"), rows["step"].to_numpy(), rows["value"].to_numpy(dtype=float)))
+    for name, series in found.items():  # several candidates: the one logged once per epoch counts
+        per_epoch = [one for one in series if one[1].tolist() == list(range(EPOCHS["tensorboard"]))]
+        if len(series) > 1 and len(per_epoch) == 1:
+            found[name] = per_epoch
     return found
 
 
@@ -227,9 +234,13 @@ def test_every_optimizer_starts_from_the_same_loss(optimizer_runs):
     initial = {}
     for name in OPTIMIZERS:
         value = runs[name].get("initial_loss") if isinstance(runs[name], dict) else None
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
+        try:
+            number = float(value) if np.ndim(value) == 0 and not isinstance(value, (str, bool)) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
             raise CheckFailed(f"the history of {name} has no finite 'initial_loss' (the training loss before the first step)")
-        initial[name] = float(value)
+        initial[name] = number
     first = OPTIMIZERS[0]
     for name in OPTIMIZERS[1:]:
         if not math.isclose(initial[name], initial[first], rel_tol=1e-3, abs_tol=1e-5):
@@ -243,8 +254,11 @@ def test_each_optimizer_lowers_the_training_loss_in_its_own_way(optimizer_runs, 
     curves = {name: history_of(runs[name], f"compare_optimizers' {name}", EPOCHS["optimizers"]) for name in OPTIMIZERS}
     for name, curve in curves.items():
         record_curves(record_property, f"compare_optimizers: {name}", curve)
-        start = runs[name].get("initial_loss", curve["loss"][0])
-        if not curve["loss"][-1] < min(float(start), curve["loss"][0]):
+        try:
+            start = float(runs[name].get("initial_loss", curve["loss"][0]))
+        except (TypeError, ValueError):
+            start = float(curve["loss"][0])
+        if not curve["loss"][-1] < min(start, curve["loss"][0]):
             raise CheckFailed(f"{name} did not lower the training loss (from {float(start):.4g} to {curve['loss'][-1]:.4g})")
     for index, name in enumerate(OPTIMIZERS):
         for other in OPTIMIZERS[index + 1 :]:
