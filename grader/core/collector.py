@@ -84,6 +84,9 @@ class ResultCollector:
         #: Set by :func:`grader.core.suite.run_suite`: nobody reads this run's terminal, so no
         #: failure is rendered as a traceback (pytest's costliest step for a failing check).
         self.quiet = False
+        #: Whether collecting starts the child (not when a suite is collected once to be run
+        #: for many submissions: :class:`grader.core.suite.CollectedSuite`).
+        self.launch_on_collection = True
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config):
@@ -121,7 +124,7 @@ class ResultCollector:
             self.collection_errors.append(f"{report.nodeid or 'collection'}: {report.longreprtext}")
 
     def pytest_collection(self, session):
-        if self.isolate:
+        if self.isolate and self.launch_on_collection:
             self._open_child().launch()
 
     def _open_child(self):

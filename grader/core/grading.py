@@ -9,13 +9,14 @@ saying what failed and what to do.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
 from grader.core.collector import ResultCollector
 from grader.core.request import GradeRequest
 from grader.core.results import INTAKE_NOTE, NOT_THE_STUDENTS, GradingResult
-from grader.core.suite import run_suite
+from grader.core.suite import collected_suite, run_suite
 from grader.course.catalogue import Lesson, get_lesson
 from grader.course.paths import hidden_dir, instructor_side
 from grader.errors import NoHiddenChecks, SubmissionNotFound, SuiteError
@@ -23,6 +24,9 @@ from grader.runner.intake import IntakeError, SubmissionFiles, read_submission
 
 #: The hidden suites' pytest configuration (the engine's, whatever the course).
 HIDDEN_INI = Path(__file__).with_name("suite.ini")
+#: Set (to anything) to build and collect the hidden suite afresh for every submission, as a
+#: plain pytest run would, instead of once per process (:class:`grader.core.suite.CollectedSuite`).
+FRESH_SUITE_ENV = "GRADER_FRESH_SUITE"
 #: How much of pytest's own output a grader-error message keeps when a suite cannot run.
 MAX_SUITE_OUTPUT = 1500
 
@@ -67,10 +71,15 @@ def run_hidden_checks(request: GradeRequest) -> GradingResult:
     collector = ResultCollector(request, isolate=True, files=files)
     # The checks' own output and warnings are nobody's to read (the student's code runs in the
     # child, which reports its warnings itself): no capture and no warnings plugin per test.
+    options = ("-s", "-p", "no:warnings")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=("-s", "-p", "no:warnings"))
+            if os.environ.get(FRESH_SUITE_ENV):
+                run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=options)
+            else:
+                first = ResultCollector(request, isolate=True, files=files)
+                collected_suite(hidden_dir(lesson.id), first, ini=HIDDEN_INI, extra_args=options).run(collector)
     except SuiteError as error:
         output = " ".join(str(error).split())[-MAX_SUITE_OUTPUT:]
         message = f"the hidden checks of {lesson.id} could not run ({output}); {NOT_THE_STUDENTS}"

@@ -1,4 +1,6 @@
-"""Run a pytest suite in this process with a :class:`~grader.core.collector.ResultCollector`, quietly."""
+"""Run a pytest suite in this process with a :class:`~grader.core.collector.ResultCollector`, quietly:
+once (:func:`run_suite`), or collected once and run for submission after submission
+(:class:`CollectedSuite`, what the hidden checks use)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,19 @@ from grader.core.results import GradingResult
 from grader.errors import SuiteError
 
 
+def pytest_args(targets: list[Path], ini: Path | None, extra_args=()) -> list[str]:
+    """pytest's arguments for a quiet grading run of ``targets`` (see :func:`run_suite`)."""
+    args = [str(target) for target in targets]
+    args += ["-p", "no:terminal", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
+    # session, and log capture wraps every test phase: a grading has no use for them, and a
+    # batch pays them for every submission.
+    args += ["-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging"]
+    if ini is not None:
+        args += ["-c", str(ini), "--rootdir", str(ini.parent)]
+    return args + list(extra_args)
+
+
 def run_suite(
     targets: list[Path], collector: ResultCollector, *, ini: Path | None = None, extra_args=(), forget_modules: bool = False
 ) -> GradingResult:
@@ -28,15 +43,7 @@ def run_suite(
     ``forget_modules``: drop the suite's test modules afterwards (see :func:`_forget_test_modules`);
     hidden suites keep theirs, so a batch worker imports each suite once.
     """
-    args = [str(target) for target in targets]
-    args += ["-p", "no:terminal", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
-    # session, and log capture wraps every test phase: a grading has no use for them, and a
-    # batch pays them for every submission.
-    args += ["-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging"]
-    if ini is not None:
-        args += ["-c", str(ini), "--rootdir", str(ini.parent)]
-    args += list(extra_args)
+    args = pytest_args(targets, ini, extra_args)
     output = io.StringIO()
     forgetting = _forget_test_modules(targets) if forget_modules else contextlib.nullcontext()
     collector.quiet = True
@@ -76,3 +83,88 @@ def _no_plugin_autoload():
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+
+
+class CollectedSuite:
+    """A hidden suite configured and collected once, then run for each submission: what a
+    pytest run rebuilds every time (configuration, session start, collection of every test)
+    is done once per process and lesson (:func:`collected_suite`).
+
+    Each :meth:`run` registers the submission's own collector, gives it the collected tests
+    (it computes their tasks and points as a fresh run would), starts its child, runs every
+    test with pytest's own ``runtestprotocol`` (setup, call, teardown, reports, per-test time
+    limits: the same hooks), tears every fixture down after the last test (session-scoped
+    ones too: the next submission's are set up fresh), and closes the child. A run that ends
+    in an error of its own leaves the suite unusable: it is collected again next time.
+    """
+
+    def __init__(self, targets: list[Path], first: ResultCollector, *, ini: Path | None = None, extra_args=()):
+        from _pytest.config import _prepareconfig
+        from _pytest.main import Session
+
+        self.broken = False
+        output = io.StringIO()
+        first.quiet, first.launch_on_collection = True, False
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), _no_plugin_autoload():
+            try:
+                self.config = _prepareconfig(pytest_args(targets, ini, extra_args), plugins=[first])
+                self.config._do_configure()
+                self.session = Session.from_config(self.config)
+                self.config.hook.pytest_sessionstart(session=self.session)
+                self.session.perform_collect()
+            except Exception as error:  # noqa: BLE001 - a suite that cannot be collected is the grader's problem
+                said = "\n".join([*first.collection_errors, f"{type(error).__name__}: {error}", output.getvalue()]).strip()
+                raise SuiteError(f"pytest could not collect {', '.join(map(str, targets))}:\n{said[-3000:]}") from None
+        self.config.pluginmanager.unregister(first)
+        if first.collection_errors or not self.session.items:
+            said = "\n".join([*first.collection_errors, output.getvalue()]).strip()
+            raise SuiteError(f"pytest could not collect {', '.join(map(str, targets))} (no tests):\n{said[-3000:]}")
+        self.items = list(self.session.items)
+
+    def run(self, collector: ResultCollector) -> GradingResult:
+        """Run every collected test for ``collector``'s submission; its result."""
+        from _pytest.runner import runtestprotocol
+
+        collector.quiet = True
+        self.config.pluginmanager.register(collector)
+        try:
+            collector.pytest_configure(self.config)
+            items = list(self.items)
+            collector.pytest_collection_modifyitems(self.session, self.config, items)
+            collector.pytest_collection(self.session)
+            for index, item in enumerate(items):
+                item.user_properties.clear()  # what the previous submission's run recorded
+                item._report_sections.clear()
+                runtestprotocol(item, log=False, nextitem=items[index + 1] if index + 1 < len(items) else None)
+                interrupts.raise_if_stopped()
+        except BaseException:
+            self.broken = True
+            raise
+        finally:
+            try:
+                self.session._setupstate.teardown_exact(None)
+            except BaseException:  # noqa: BLE001 - a fixture that fails its teardown: collect afresh next time
+                self.broken = True
+            collector.pytest_sessionfinish(self.session)
+            self.config.pluginmanager.unregister(collector)
+        if not collector.result.tests:
+            raise SuiteError("the hidden suite ran no test")
+        return collector.result
+
+
+#: The collected hidden suites of this process: ``{(folder, its files' signature): suite}``.
+_COLLECTED: dict[tuple, CollectedSuite] = {}
+
+
+def collected_suite(folder: Path, first: ResultCollector, *, ini: Path | None = None, extra_args=()) -> CollectedSuite:
+    """The hidden suite in ``folder`` collected once in this process (again when one of its
+    files changed, or the last run left it broken)."""
+    folder = Path(folder).resolve()
+    signature = tuple(sorted((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in folder.rglob("*.py")))
+    key = (str(folder), signature, str(ini), tuple(extra_args))
+    suite = _COLLECTED.get(key)
+    if suite is None or suite.broken:
+        for stale in [k for k in _COLLECTED if k[0] == str(folder)]:
+            del _COLLECTED[stale]
+        suite = _COLLECTED[key] = CollectedSuite([folder], first, ini=ini, extra_args=extra_args)
+    return suite
