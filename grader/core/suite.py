@@ -114,11 +114,11 @@ class CollectedSuite:
                 self.session.perform_collect()
             except Exception as error:  # noqa: BLE001 - a suite that cannot be collected is the grader's problem
                 said = "\n".join([*first.collection_errors, f"{type(error).__name__}: {error}", output.getvalue()]).strip()
-                raise SuiteError(f"pytest could not collect {', '.join(map(str, targets))}:\n{said[-3000:]}") from None
+                raise SuiteError(f"pytest could not run {', '.join(map(str, targets))} (collecting it failed):\n{said[-3000:]}") from None
         self.config.pluginmanager.unregister(first)
         if first.collection_errors or not self.session.items:
             said = "\n".join([*first.collection_errors, output.getvalue()]).strip()
-            raise SuiteError(f"pytest could not collect {', '.join(map(str, targets))} (no tests):\n{said[-3000:]}")
+            raise SuiteError(f"pytest could not run {', '.join(map(str, targets))} (it collected no test):\n{said[-3000:]}")
         self.items = list(self.session.items)
 
     def run(self, collector: ResultCollector) -> GradingResult:
