@@ -59,7 +59,7 @@ def test_a_suite_collected_once_grades_every_case_as_a_fresh_run_does(tmp_path, 
     assert {key[0].rsplit("/", 2)[-2] for key in _COLLECTED} >= set(NUMPY_LESSONS), "each lesson's suite was collected once and kept"
 
 
-def test_a_suite_whose_file_changes_is_collected_again(tmp_path, monkeypatch):
+def test_a_suite_is_collected_once_and_serves_the_next_grading(tmp_path, monkeypatch):
     monkeypatch.delenv(grading.FRESH_SUITE_ENV, raising=False)
     folder = make_submission(tmp_path, "tensors")
     first = grading.run_hidden_checks(GradeRequest("tensors", folder))

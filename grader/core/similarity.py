@@ -292,15 +292,13 @@ def coverage_matrix(codes: list[Code], ignored: set[int] | None = None) -> np.nd
     return coverage
 
 
-def similar_pairs(codes: list[Code], threshold: float = 0.0) -> tuple[list[Pair], list[float]]:
+def ranked_pairs(codes: list[Code], coverage: np.ndarray, ignored: set[int], threshold: float = 0.0) -> tuple[list[Pair], list[float]]:
     """``(the pairs of codes scoring at least threshold, with their regions, best first; the
-    score of every pair above 0)``. Ties are ordered by name: the same order on every run."""
-    ignored = common_hashes(codes)
-    coverage = coverage_matrix(codes, ignored)
-    scores = (coverage + coverage.T) / 2
-    upper = np.triu(scores, 1)
+    score of every pair above 0)`` from their :func:`coverage_matrix`. Ties are ordered by
+    name: the same order on every run."""
+    upper = np.triu((coverage + coverage.T) / 2, 1)
     rows, columns = np.nonzero(upper > 0)
-    every = [float(value) for value in upper[rows, columns]]
+    every = sorted((float(value) for value in upper[rows, columns]), reverse=True)
     pairs = []
     for i, j in zip(rows.tolist(), columns.tolist()):
         if upper[i, j] >= threshold:
@@ -308,7 +306,13 @@ def similar_pairs(codes: list[Code], threshold: float = 0.0) -> tuple[list[Pair]
             pair.score, pair.coverage_a, pair.coverage_b = float(upper[i, j]), float(coverage[i, j]), float(coverage[j, i])
             pairs.append(pair)
     pairs.sort(key=lambda pair: (-round(pair.score, 12), pair.a, pair.b))
-    return pairs, sorted(every, reverse=True)
+    return pairs, every
+
+
+def similar_pairs(codes: list[Code], threshold: float = 0.0) -> tuple[list[Pair], list[float]]:
+    """:func:`ranked_pairs` of ``codes``, every pair compared at once."""
+    ignored = common_hashes(codes)
+    return ranked_pairs(codes, coverage_matrix(codes, ignored), ignored, threshold)
 
 
 def submission_code(lesson, path) -> str:

@@ -99,17 +99,7 @@ class LessonSimilarity:
     def pairs(self, threshold: float) -> tuple[list[similarity.Pair], list[float]]:
         """The pairs scoring ``threshold`` or more (names are students), best first, with their
         regions; and every pair's score above 0. Call with :attr:`lock` held."""
-        scores = np.triu((self.coverage + self.coverage.T) / 2, 1)
-        rows, columns = np.nonzero(scores > 0)
-        every = sorted((float(value) for value in scores[rows, columns]), reverse=True)
-        pairs = []
-        for i, j in zip(rows.tolist(), columns.tolist()):
-            if scores[i, j] >= threshold:
-                pair = similarity.compare(self.codes[i], self.codes[j], self.ignored)
-                pair.score, pair.coverage_a, pair.coverage_b = float(scores[i, j]), float(self.coverage[i, j]), float(self.coverage[j, i])
-                pairs.append(pair)
-        pairs.sort(key=lambda pair: (-round(pair.score, 12), pair.a, pair.b))
-        return pairs, every
+        return similarity.ranked_pairs(self.codes, self.coverage, self.ignored, threshold)
 
 
 @dataclass
