@@ -92,7 +92,9 @@ class ResultCollector:
     def pytest_configure(self, config):
         if self.quiet:
             config.option.tbstyle = "no"
-        config.stash[fixtures.COLLECTOR] = self
+            if not config.pluginmanager.is_registered(BRIEF_REPORTS):
+                config.pluginmanager.register(BRIEF_REPORTS, "grader-brief-reports")
+        fixtures.activate(self)
         if not config.pluginmanager.is_registered(fixtures):
             config.pluginmanager.register(fixtures, "grader-fixtures")
 
@@ -126,6 +128,11 @@ class ResultCollector:
     def pytest_collection(self, session):
         if self.isolate and self.launch_on_collection:
             self._open_child().launch()
+
+    def warm_up_child(self) -> None:
+        """Have the submission's child start soon (see :meth:`grader.runner.proxy.IsolatedSubmission.warm_up`)."""
+        if self.isolate:
+            self._open_child().warm_up()
 
     def _open_child(self):
         if self._child is None:
@@ -235,3 +242,26 @@ class ResultCollector:
             self._child = None
         if self.results_path:
             Path(self.results_path).write_text(json.dumps(final.to_dict(), indent=2))
+        fixtures.deactivate(self)
+
+
+class _BriefReports:
+    """For a run nobody reads (``quiet``): a failed phase's report carries the exception's
+    one line instead of pytest's rendered traceback, pytest's costliest step for a failing check
+    (the grade is made from the exception itself, :meth:`ResultCollector._test_result`).
+    Skips and passes get pytest's own reports."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        excinfo = call.excinfo
+        if excinfo is None or not isinstance(excinfo, pytest.ExceptionInfo) or isinstance(excinfo.value, pytest.skip.Exception):
+            return None
+        sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
+        return pytest.TestReport(
+            item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", excinfo.exconly(), call.when, sections,
+            call.duration, call.start, call.stop, user_properties=item.user_properties,
+        )
+
+
+BRIEF_REPORTS = _BriefReports()
+

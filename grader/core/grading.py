@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.core.collector import ResultCollector
 from grader.core.request import GradeRequest
 from grader.core.results import INTAKE_NOTE, NOT_THE_STUDENTS, GradingResult
-from grader.core.suite import collected_suite, run_suite
+from grader.core.suite import collected_suite, run_after_callbacks, run_suite
 from grader.course.catalogue import Lesson, get_lesson
 from grader.course.paths import hidden_dir, instructor_side
 from grader.errors import NoHiddenChecks, SubmissionNotFound, SuiteError
@@ -78,12 +78,15 @@ def run_hidden_checks(request: GradeRequest) -> GradingResult:
             if os.environ.get(FRESH_SUITE_ENV):
                 run_suite([hidden_dir(lesson.id)], collector, ini=HIDDEN_INI, extra_args=options)
             else:
+                collector.warm_up_child()
                 first = ResultCollector(request, isolate=True, files=files)
                 collected_suite(hidden_dir(lesson.id), first, ini=HIDDEN_INI, extra_args=options).run(collector)
     except SuiteError as error:
+        run_after_callbacks()
         output = " ".join(str(error).split())[-MAX_SUITE_OUTPUT:]
         message = f"the hidden checks of {lesson.id} could not run ({output}); {NOT_THE_STUDENTS}"
         return GradingResult.grader_error(lesson.id, request.source, message, request.student)
+    run_after_callbacks()
     result = collector.final_result()
     result.submission = request.source
     if files.note:

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import os
 import signal
 import sys
 import threading
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 #: The engine's trusted helpers, copied beside the child's runner (see the file's docstring).
 CHILD_KIT = PACKAGE_DIR / "kit" / "child_kit.py"
+#: ``0`` sends no call ahead to a submission's child (:class:`grader.runner.proxy.CallPlan`).
+SEND_AHEAD_ENV = "GRADER_SEND_AHEAD"
 
 
 def helper_files(lesson: Lesson) -> tuple[Path, ...]:
@@ -45,11 +48,12 @@ def helper_files(lesson: Lesson) -> tuple[Path, ...]:
 
 def answer_paths(data_dir: str | Path | None = None) -> tuple[str, ...]:
     """What a child must never read: the lesson folders (reference solutions and hidden
-    suites) and the data directory (the model lessons' test labels), where they exist."""
-    from grader.course.paths import reference_root
+    suites), the data directory (the model lessons' test labels) and the grader's cache (expected
+    values), where they exist."""
+    from grader.course.paths import cache_root, reference_root
     from grader.data.store import data_dir as resolve
 
-    paths = [reference_root(), resolve(data_dir)]
+    paths = [reference_root(), resolve(data_dir), *filter(None, [cache_root()])]
     return tuple(str(path.resolve()) for path in paths if path.exists())
 
 
@@ -73,6 +77,8 @@ def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | P
         warm_start=not lesson.framework_sized,
         preload=lesson.preload,
         helper_files=helper_files(lesson),
+        # A model lesson's calls train and are timed against budgets: none is sent ahead.
+        plan_key=None if lesson.framework_sized or os.environ.get(SEND_AHEAD_ENV) == "0" else lesson.id,
     )
 
 

@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,26 @@ from grader.core import interrupts
 from grader.core.collector import ResultCollector
 from grader.core.results import GradingResult
 from grader.errors import SuiteError
+
+#: Called after each grading of this process (:func:`after_each_run`).
+_AFTER_RUN: list = []
+
+
+def after_each_run(callback) -> None:
+    """Call ``callback()`` once after the grading now running (what it computed is saved then)."""
+    if callback not in _AFTER_RUN:
+        _AFTER_RUN.append(callback)
+
+
+def run_after_callbacks() -> None:
+    """Call (and forget) what :func:`after_each_run` registered; a failing one is skipped: a
+    cache that cannot be written costs a grading nothing."""
+    while _AFTER_RUN:
+        callback = _AFTER_RUN.pop(0)
+        try:
+            callback()
+        except Exception:  # noqa: BLE001, S112 - see the docstring
+            continue
 
 
 def pytest_args(targets: list[Path], ini: Path | None, extra_args=()) -> list[str]:
@@ -152,7 +173,7 @@ class CollectedSuite:
         return collector.result
 
 
-#: The collected hidden suites of this process: ``{(folder, its files' signature): suite}``.
+#: The collected hidden suites of this process: ``{(folder, its files' signature, options, thread): suite}``.
 _COLLECTED: dict[tuple, CollectedSuite] = {}
 
 
@@ -161,10 +182,12 @@ def collected_suite(folder: Path, first: ResultCollector, *, ini: Path | None = 
     files changed, or the last run left it broken)."""
     folder = Path(folder).resolve()
     signature = tuple(sorted((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in folder.rglob("*.py")))
-    key = (str(folder), signature, str(ini), tuple(extra_args))
+    # Per thread: one collected suite runs one submission at a time (a Dask worker started with
+    # several threads grades several at once).
+    key = (str(folder), signature, str(ini), tuple(extra_args), threading.get_ident())
     suite = _COLLECTED.get(key)
     if suite is None or suite.broken:
-        for stale in [k for k in _COLLECTED if k[0] == str(folder)]:
+        for stale in [k for k in _COLLECTED if k[0] == key[0] and k[-1] == key[-1]]:
             del _COLLECTED[stale]
         suite = _COLLECTED[key] = CollectedSuite([folder], first, ini=ini, extra_args=extra_args)
     return suite

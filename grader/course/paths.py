@@ -67,3 +67,22 @@ def assignments_root() -> Path:
 def assignment_dir(lesson_id: str) -> Path:
     """``assignments/<lesson>/``: stubs, public checks, the student's README and manifest."""
     return assignments_root() / lesson_id
+
+
+#: The environment variable naming the folder where the grader keeps what it computed from a
+#: lesson's files (the hidden checks' inputs and expected values, the reference's timings);
+#: ``off`` keeps nothing across runs.
+CACHE_VARIABLE = "GRADER_CACHE_DIR"
+
+
+def cache_root() -> Path | None:
+    """``$GRADER_CACHE_DIR``, else ``$XDG_CACHE_HOME/nn-grader``, else ``~/.cache/nn-grader``;
+    None when it is ``off``. It holds answers: only the grader reads it (the child never sees
+    it, :func:`grader.core.session.answer_paths`)."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured == "off":
+        return None
+    if configured:
+        return Path(configured).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser().resolve() / "nn-grader"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from grader.errors import StudentError, StudentTimeout
 from grader.kit.checks import (
     CheckFailed,
     assert_close,
@@ -23,6 +24,8 @@ from grader.kit.checks import (
     check_scalar,
     tolerance,
 )
+from grader.kit.kept import kept_for
+from grader.runner import allocator
 
 FLOAT_DTYPES = (np.float32, np.float64)
 #: The student may take this many times the reference's time on a large input, plus SLACK_S,
@@ -44,9 +47,16 @@ _ONCE: dict = {}
 def once(*key, build):
     """``build()`` the first time ``key`` is asked for in this grading process, the same value
     after: the checks' inputs and the reference's answers do not depend on the submission, so a
-    batch worker computes them once. Arrays in the value are made read-only."""
+    batch worker computes them once, and a later run with the same lesson files reads them back
+    (:mod:`grader.kit.kept`, the lesson of the file that defines ``build``). Arrays in the value
+    are made read-only."""
     if key not in _ONCE:
-        _ONCE[key] = _read_only(build())
+        kept = kept_for(build.__code__.co_filename)
+        if key in kept:
+            _ONCE[key] = _read_only(kept.get(key))
+        else:
+            _ONCE[key] = _read_only(build())
+            kept.put(key, _ONCE[key])
     return _ONCE[key]
 
 
@@ -91,12 +101,12 @@ def check_vectorized(
     """Fail when the student's ``name`` is far slower than the reference on large inputs
     (the mark of a Python loop over elements). The inputs are sent to the child before the
     clock starts (once per ``input_name`` when given) and no result is sent back, so the time
-    is the student's computation."""
+    is the student's computation.
+
+    A solution is first timed on the first third of the inputs (:data:`SCREEN_SHARE`): within
+    half of what it may take there, it passes; anything else is timed on the whole inputs, whose
+    limit alone fails a solution (so a check passes sooner, and fails as it always did)."""
     kwargs = kwargs or {}
-    key = (reference_fn.__module__, reference_fn.__qualname__, input_name, repr(sorted(kwargs.items()))) if input_name else None
-    reference_s = _REFERENCE_SECONDS.get(key) or _timed(reference_fn, *args, **kwargs)
-    if key is not None:
-        _REFERENCE_SECONDS[key] = reference_s
     stored = [
         student.store(arg, f"{input_name}/{i}" if input_name else None) if isinstance(arg, np.ndarray) else arg
         for i, arg in enumerate(args)
@@ -106,13 +116,17 @@ def check_vectorized(
         raise CheckFailed(f"{name}: values are wrong: see '{name} matches the reference' ({name} is timed only once it gives the right values)")
     if verdict is None:  # its values were not checked yet: check them here (a broken call raises)
         _check_value(student.call(name, *stored, **kwargs).value, reference_fn(*args, **kwargs), name, np.float64, alternatives)
-    student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
+    screen = _screen_inputs(args)
+    if screen is not None and _passes_screen(student, reference_fn, name, screen, kwargs, input_name):
+        return
     size = args[0].size if hasattr(args[0], "size") else 0
-    allowed = max(SLOWDOWN_FACTOR * reference_s + SLACK_S, LOOP_FLOOR_S_PER_ELEMENT * size)
+    reference_s = _reference_seconds(reference_fn, args, kwargs, input_name)
+    student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
+    allowed = _allowed(reference_s, size)
     if student_s > allowed:  # measure again before failing: a busy machine must not cost points
         reference_s = min(reference_s, *(_timed(reference_fn, *args, **kwargs) for _ in range(3)))
         student_s = min(student_s, *(student.call(name, *stored, discard_result=True, **kwargs).seconds for _ in range(3)))
-        allowed = max(SLOWDOWN_FACTOR * reference_s + SLACK_S, LOOP_FLOOR_S_PER_ELEMENT * size)
+        allowed = _allowed(reference_s, size)
     if student_s > allowed:
         raise CheckFailed(
             f"{name} took {student_s:.3f} s on {size} elements where the reference takes {reference_s:.4f} s "
@@ -120,13 +134,64 @@ def check_vectorized(
         )
 
 
-#: The reference's time on each shared large input, measured once per grading process.
-_REFERENCE_SECONDS: dict = {}
+#: The share of a speed check's inputs timed first (see :func:`check_vectorized`).
+SCREEN_SHARE = 1 / 3
+#: Inputs shorter than this along their first axis are timed whole at once.
+SCREEN_MIN_LENGTH = 3000
+
+
+def _allowed(reference_s: float, size: int, share: float = 1.0) -> float:
+    """CPU seconds a solution may take where the reference takes ``reference_s`` on ``size``
+    elements: ``max(SLOWDOWN_FACTOR * reference_s + share * SLACK_S, LOOP_FLOOR_S_PER_ELEMENT * size)``
+    (``share``: the part of the whole inputs timed)."""
+    return max(SLOWDOWN_FACTOR * reference_s + share * SLACK_S, LOOP_FLOOR_S_PER_ELEMENT * size)
+
+
+def _screen_inputs(args: tuple) -> tuple | None:
+    """``args`` with each array cut to its first :data:`SCREEN_SHARE` along the first axis, when
+    every array shares that axis's length (at least :data:`SCREEN_MIN_LENGTH`); else None."""
+    arrays = [arg for arg in args if isinstance(arg, np.ndarray) and arg.ndim >= 1]
+    lengths = {len(arg) for arg in arrays}
+    if len(lengths) != 1 or (length := lengths.pop()) < SCREEN_MIN_LENGTH:
+        return None
+    cut = int(length * SCREEN_SHARE)
+    return tuple(np.ascontiguousarray(arg[:cut]) if isinstance(arg, np.ndarray) and arg.ndim >= 1 else arg for arg in args)
+
+
+def _passes_screen(student, reference_fn, name: str, args: tuple, kwargs: dict, input_name: str | None) -> bool:
+    """Whether the student's ``name`` takes at most half of what it may on the cut inputs ``args``
+    (a call that fails there is timed on the whole inputs; one that runs out of time has)."""
+    label = f"{input_name}/screen" if input_name else None
+    stored = [
+        student.store(arg, f"{label}/{i}" if label else None) if isinstance(arg, np.ndarray) else arg
+        for i, arg in enumerate(args)
+    ]
+    try:
+        student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
+    except StudentTimeout:
+        raise
+    except StudentError:
+        return False
+    size = args[0].size if hasattr(args[0], "size") else 0
+    return student_s <= _allowed(_reference_seconds(reference_fn, args, kwargs, label), size, SCREEN_SHARE) / 2
+
+
+def _reference_seconds(reference_fn, args: tuple, kwargs: dict, input_name: str | None) -> float:
+    """The reference's CPU seconds on ``args``: kept across runs per ``input_name`` (see
+    :mod:`grader.kit.kept`), measured afresh when the input has no name."""
+    key = ("reference seconds", reference_fn.__module__, reference_fn.__qualname__, input_name, repr(sorted(kwargs.items()))) if input_name else None
+    kept = kept_for(getattr(getattr(reference_fn, "__code__", None), "co_filename", None))
+    reference_s = (kept.get(key) if key is not None else None) or _timed(reference_fn, *args, **kwargs)
+    if key is not None and key not in kept:
+        kept.put(key, reference_s)
+    return reference_s
 
 
 def _timed(function, *args, **kwargs) -> float:
     """CPU seconds of this thread spent in ``function(*args, **kwargs)`` (the student's calls
-    are timed in CPU seconds too: a busy machine slows neither)."""
+    are timed in CPU seconds too: a busy machine slows neither), with the child's allocator
+    settings (:mod:`grader.runner.allocator`)."""
+    allocator.tune_this_process()
     started = time.thread_time()
     function(*args, **kwargs)
     return time.thread_time() - started

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import math
 import os
 import struct
 
@@ -216,7 +217,7 @@ def read_message(stream) -> tuple[dict, list]:
             total += size
             if total > MAX_MESSAGE_BYTES:
                 raise ProtocolError("message larger than 1 GiB")
-            if size != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+            if size != dtype.itemsize * math.prod(shape):
                 raise ProtocolError("array size does not match its shape")
             if size == 0:
                 blobs.append(np.empty(shape, dtype))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import StudentCrash, StudentError, StudentTimeout
-from grader.runner import protocol, sandbox, scratch, zygote
+from grader.runner import allocator, protocol, sandbox, scratch, zygote
 from grader.runner.intake import SubmissionFiles, read_submission
 
 DEFAULT_CALL_TIMEOUT_S = 10.0
@@ -41,6 +41,65 @@ class CallResult:
     seconds: float = 0.0
 
 
+#: Calls sent ahead (:class:`CallPlan`) may take this long, or this many times what they took
+#: last time if more, within the call limit; past it they are dropped and sent one by one.
+AHEAD_MIN_S = 2.0
+AHEAD_FACTOR = 10.0
+
+
+@dataclass
+class PlannedRequest:
+    """One request of a :class:`CallPlan`: the request (what a later one is compared with, and
+    sent ahead) and its arrays."""
+
+    request: dict
+    blobs: list
+
+
+@dataclass
+class CallPlan:
+    """The requests a submission's child got from its start up to the first one that needs the
+    child to itself (a timed call, a stored input, a call under another time limit).
+
+    The next submission's child of the same kind (``plan_key``) is sent the whole plan in one
+    message as soon as it has imported the student's code; each request the checks then make
+    is answered from there while it is the plan's next one (an equal request, arrays equal byte
+    for byte; a request with a NaN in it never is): the child runs the
+    same calls in the same order as it would have one at a time, and the checks see the same
+    replies. At the first request that differs the rest is dropped and every call goes as
+    usual. A child that crashes or runs past its time on the plan is replaced by a fresh one
+    and every call goes as usual, so a crash or a timeout is charged to the call that causes
+    it, with its usual message."""
+
+    requests: list[PlannedRequest]
+    #: How long the child took over the whole plan last time (None: never sent ahead yet).
+    seconds: float | None = None
+
+
+#: This process's plans, by ``plan_key`` (a lesson's hidden checks make the same calls for every submission).
+_PLANS: dict[str, CallPlan] = {}
+
+
+#: What the last child of each ``plan_key`` was asked.
+_LAST_RECORDED: dict[str, list[PlannedRequest]] = {}
+
+
+def _shared_start(one: list[PlannedRequest], other: list[PlannedRequest]) -> int:
+    """How many requests the two lists begin with in common."""
+    count = 0
+    for a, b in zip(one, other):
+        if a is not b and (a.request != b.request or not _same_arrays(a.blobs, b.blobs)):
+            break
+        count += 1
+    return count
+
+
+def _same_arrays(planned: list, blobs: list) -> bool:
+    return len(planned) == len(blobs) and all(
+        a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(planned, blobs)
+    )
+
+
 def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -50,6 +109,7 @@ def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
         "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
+        **allocator.environment(),  # a speed check times the computation, not page faults
     }
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[threads] = str(limits.threads)
@@ -97,6 +157,7 @@ class IsolatedSubmission:
         warm_start: bool = True,
         preload: tuple[str, ...] = (),
         helper_files: tuple[str | Path, ...] = (),
+        plan_key: str | None = None,
     ):
         self.files = path if isinstance(path, SubmissionFiles) else read_submission(path, first=tuple(f"{m}.py" for m in modules))
         self.path = Path(self.files.source)
@@ -124,6 +185,18 @@ class IsolatedSubmission:
         self._cpu_limit: float | None = None
         #: CPU seconds of the last call made under :meth:`cpu_budget`.
         self.last_cpu_seconds: float | None = None
+        #: Calls are sent ahead to this submission's first child (:class:`CallPlan`), and what it
+        #: is asked recorded as the next submission's plan, where this is given.
+        self.plan_key = plan_key
+        self._default_timeout_s = call_timeout_s
+        self._recording: list[PlannedRequest] | None = [] if plan_key else None
+        self._ahead_due = plan_key is not None
+        self._ahead: tuple[CallPlan, list] | None = None
+        self._ahead_next = 0
+        self._started_before = False
+        self._in_exchange = False
+        #: How many requests were answered from calls sent ahead.
+        self.answered_ahead = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,6 +209,9 @@ class IsolatedSubmission:
         """Start a fresh child without waiting for it (its imports overlap the caller's work):
         forked by this process's zygote where warm starts are on, else started afresh."""
         self.stop()
+        if self._started_before:  # a child started again after a crash or a timeout: the calls go as usual
+            self._recording, self._ahead_due = None, False
+        self._started_before = True
         _LIVE.add(self)
         self._cpu_pid = None
         self._stored, self._inherited = set(), set()
@@ -182,6 +258,16 @@ class IsolatedSubmission:
         self._to_child = os.fdopen(to_child_w, "wb")
         self._from_child = os.fdopen(from_child_r, "rb")
 
+    def warm_up(self) -> None:
+        """Start this process's zygote for this kind of submission, if warm starts are used and
+        it is not running yet, without waiting for it: its imports overlap the caller's own
+        start-up (a batch worker's first grading collects the suite and imports the reference
+        meanwhile)."""
+        if self.warm_start and sandbox.detect().drop_user:
+            started = zygote.acquire(self.modules, self.limits, self.secrets, self.preload, _scrubbed_environment, self.helper_files)
+            if started is not None:
+                zygote.release(started)
+
     @property
     def running(self) -> bool:
         """Whether a child has been started (and not stopped)."""
@@ -194,10 +280,111 @@ class IsolatedSubmission:
             self.import_status = {name: {"ok": False, "kind": error.kind, "message": str(error)} for name in self.modules}
             return
         self.import_status = header.get("hello", {})
+        if self._ahead_due:
+            self._send_ahead()
+
+    def _send_ahead(self) -> None:
+        """Send this kind of submission's :class:`CallPlan` to the child that has just started,
+        and keep the replies for the checks' requests (see :class:`CallPlan`)."""
+        self._ahead_due = False
+        plan = _PLANS.get(self.plan_key or "")
+        if plan is None or not plan.requests or not all(status.get("ok") for status in self.import_status.values()):
+            return
+        requests: list[dict] = []
+        blobs: list = []
+        for planned in plan.requests:
+            requests.append({"request": planned.request, "blobs": [len(blobs), len(planned.blobs)]})
+            blobs.extend(planned.blobs)
+        budget = min(self.call_timeout_s, max(AHEAD_MIN_S, AHEAD_FACTOR * (plan.seconds or 0.0)))
+        if self.deadline is not None:
+            budget = max(0.0, min(budget, self.deadline - time.monotonic()))
+        started = time.perf_counter()
+        try:
+            protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
+            ready, _, _ = select.select([self._reply_stream()], [], [], budget)
+            if not ready:
+                raise TimeoutError
+            header, reply_blobs = protocol.read_message(self._reply_stream())
+            replies, ranges = header["replies"], header["blobs"]
+            if not (isinstance(replies, list) and isinstance(ranges, list) and len(replies) == len(ranges) == len(plan.requests)):
+                raise protocol.ProtocolError("a malformed reply to calls sent ahead")
+            answers = []
+            for reply, (start, count) in zip(replies, ranges):
+                if not (isinstance(start, int) and isinstance(count, int) and 0 <= start and 0 <= count and start + count <= len(reply_blobs)):
+                    raise protocol.ProtocolError("a malformed reply to calls sent ahead")
+                answers.append((reply, reply_blobs[start:start + count]))
+        except (OSError, ValueError, TypeError, KeyError, EOFError, TimeoutError, protocol.ProtocolError):
+            # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and every
+            # call as usual, so that it is charged to the call that causes it.
+            recording, self._started_before = self._recording, False
+            self.launch()
+            self._recording = recording
+            self._await_hello()
+            return
+        plan.seconds = time.perf_counter() - started
+        self._ahead, self._ahead_next = (plan, answers), 0
+
+    def _answer_ahead(self, request: dict, blobs: list, can_go_ahead: bool) -> tuple[dict, list] | None:
+        """The reply sent ahead for ``request`` if it is the plan's next one (else None, and
+        the rest of the plan is dropped)."""
+        if self._ahead is None:
+            return None
+        plan, answers = self._ahead
+        planned = plan.requests[self._ahead_next]
+        if not can_go_ahead or planned.request != request or not _same_arrays(planned.blobs, blobs):
+            self._ahead = None
+            return None
+        answer = answers[self._ahead_next]
+        self._ahead_next += 1
+        self.answered_ahead += 1
+        if self._ahead_next == len(answers):
+            self._ahead = None
+        if self._recording is not None:
+            self._recording.append(planned)
+        return answer
+
+    def _record(self, request: dict, blobs: list, can_go_ahead: bool) -> None:
+        """Add ``request`` to the plan being recorded, or end the plan at a request that cannot be sent ahead."""
+        if self._recording is None:
+            return
+        if can_go_ahead:
+            self._recording.append(PlannedRequest(request, [array.copy() for array in blobs]))
+        else:
+            self._publish_plan()
+
+    def _publish_plan(self) -> None:
+        """Make what this child was asked the next plan: the part it shares with what the
+        previous child was asked (checks that call on after a failure ask different things of
+        different submissions; sending those ahead would make the child compute for nothing)."""
+        recorded, self._recording = self._recording, None
+        if not recorded or self.plan_key is None:
+            return
+        previous = _LAST_RECORDED.get(self.plan_key, recorded)
+        _LAST_RECORDED[self.plan_key] = recorded
+        shared = _shared_start(previous, recorded)
+        current = _PLANS.get(self.plan_key)
+        if current is not None and len(current.requests) == shared and all(a is b for a, b in zip(current.requests, recorded)):
+            return  # the plan itself, answered in full: keep it (and how long it took)
+        _PLANS[self.plan_key] = CallPlan(recorded[:shared])
+
+    def _can_go_ahead(self, request: dict) -> bool:
+        """Whether ``request`` may be sent ahead of time: a call or a batch of steps, under the
+        usual time limit, whose time nobody measures."""
+        return (
+            request.get("op") in ("call", "batch")
+            and not request.get("discard_result")
+            and self._cpu_limit is None
+            and self.call_timeout_s == self._default_timeout_s
+        )
 
     def stop(self) -> None:
         """Kill the child and its whole process group (every process of its user), and remove
         its folder."""
+        if self._recording is not None and self._started_before:
+            if self._in_exchange:
+                self._recording = None  # stopped by a crash or a timeout: not a plan for others
+            else:
+                self._publish_plan()
         _LIVE.discard(self)
         process, self._process = self._process, None
         forked_from, self._zygote = self._zygote, None
@@ -400,6 +587,19 @@ class IsolatedSubmission:
             self._await_hello()
 
     def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
+        if self._ahead is not None or self._recording is not None:
+            can_go_ahead = self._can_go_ahead(request)
+            answer = self._answer_ahead(request, blobs, can_go_ahead)
+            if answer is not None:
+                return answer
+            self._record(request, blobs, can_go_ahead)
+        self._in_exchange = True
+        try:
+            return self._exchange_now(request, blobs, what, names)
+        finally:
+            self._in_exchange = False
+
+    def _exchange_now(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         try:
             protocol.write_message(self._to_child, request, blobs)
         except (OSError, ValueError):  # a broken pipe, or the stream closed when the child ended

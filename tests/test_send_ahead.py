@@ -1,0 +1,88 @@
+"""Calls sent ahead to a submission's child (:class:`grader.runner.proxy.CallPlan`) grade exactly
+as calls sent one by one: every test's name, task, status, points and message over the numpy
+lessons' references, stubs, typical bugs and fairness cases; and a crash or a hang inside the
+calls sent ahead is charged to the one call that causes it, with its usual message."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_submission
+from test_collected_suite import outcome, submissions
+
+from grader.api import GradeRequest
+from grader.core import grading
+from grader.core.session import SEND_AHEAD_ENV
+from grader.runner import proxy
+
+
+@pytest.fixture
+def answered_ahead(monkeypatch):
+    """How many requests each grading answered from calls sent ahead (appended per child stopped)."""
+    counts: list[int] = []
+    original = proxy.IsolatedSubmission.stop
+
+    def stop(self):
+        if self.running:
+            counts.append(self.answered_ahead)
+        original(self)
+
+    monkeypatch.setattr(proxy.IsolatedSubmission, "stop", stop)
+    monkeypatch.setattr(proxy.IsolatedSubmission, "close", stop)
+    return counts
+
+
+def grade_both_ways(monkeypatch, lesson, folder, **request):
+    """``(sent ahead, one by one)`` results of grading ``folder``."""
+    monkeypatch.delenv(SEND_AHEAD_ENV, raising=False)
+    ahead = grading.run_hidden_checks(GradeRequest(lesson, folder, **request))
+    monkeypatch.setenv(SEND_AHEAD_ENV, "0")
+    alone = grading.run_hidden_checks(GradeRequest(lesson, folder, **request))
+    monkeypatch.delenv(SEND_AHEAD_ENV)
+    return ahead, alone
+
+
+def test_calls_sent_ahead_grade_every_case_as_calls_sent_one_by_one(tmp_path, monkeypatch, answered_ahead):
+    cases = submissions(tmp_path)
+    differences, answered = [], {}
+    for label, lesson, folder in cases:
+        answered_ahead.clear()
+        ahead, alone = grade_both_ways(monkeypatch, lesson, folder)
+        answered[label] = answered_ahead[0] if answered_ahead else 0
+        if outcome(ahead) != outcome(alone):
+            differences.append(label)
+    assert differences == [], differences
+    most = {lesson: max(count for label, count in answered.items() if label.startswith(lesson)) for lesson in ("activations", "losses")}
+    assert min(most.values()) > 100, f"most calls of a numpy lesson went ahead: {most}"
+
+
+CRASH_IN_TANH = """
+import os as _os
+_real_tanh = tanh
+def tanh(x):
+    if getattr(x, "ndim", 0) == 3:
+        _os._exit(7)
+    return _real_tanh(x)
+"""
+
+HANG_IN_TANH = """
+_real_tanh = tanh
+def tanh(x):
+    while getattr(x, "ndim", 0) == 3:
+        pass
+    return _real_tanh(x)
+"""
+
+
+@pytest.mark.parametrize("fault", ["crash", "hang"])
+def test_a_crash_or_a_hang_among_calls_sent_ahead_is_charged_to_the_call_that_causes_it(fault, tmp_path, monkeypatch, answered_ahead):
+    reference = make_submission(tmp_path, "activations", name="reference")
+    grading.run_hidden_checks(GradeRequest("activations", reference))  # a plan for the next submission
+    body = CRASH_IN_TANH if fault == "crash" else HANG_IN_TANH
+    faulty = make_submission(tmp_path, "activations", lambda source: source + body, name=fault)
+    ahead, alone = grade_both_ways(monkeypatch, "activations", faulty, call_timeout_s=2.0)
+    assert outcome(ahead) == outcome(alone)
+    lost = {test.name: test.status for test in ahead.tests if test.status != "passed"}
+    assert "tanh matches the reference on random inputs" in lost and all(name.startswith("tanh ") for name in lost), lost
+    assert {"crash": "error", "hang": "timeout"}[fault] in lost.values()
+    again = grading.run_hidden_checks(GradeRequest("activations", reference))
+    assert again.score == again.max_score, "the next submission is graded in full"
