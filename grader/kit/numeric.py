@@ -135,7 +135,7 @@ def check_vectorized(
 
 
 #: The share of a speed check's inputs timed first (see :func:`check_vectorized`).
-SCREEN_SHARE = 1 / 3
+SCREEN_SHARE = 0.1
 #: Inputs shorter than this along their first axis are timed whole at once.
 SCREEN_MIN_LENGTH = 3000
 
@@ -181,7 +181,8 @@ def _reference_seconds(reference_fn, args: tuple, kwargs: dict, input_name: str 
     :mod:`grader.kit.kept`), measured afresh when the input has no name."""
     key = ("reference seconds", reference_fn.__module__, reference_fn.__qualname__, input_name, repr(sorted(kwargs.items()))) if input_name else None
     kept = kept_for(getattr(getattr(reference_fn, "__code__", None), "co_filename", None))
-    reference_s = (kept.get(key) if key is not None else None) or _timed(reference_fn, *args, **kwargs)
+    # The best of two: the first call of a process may pay for growing its heap.
+    reference_s = (kept.get(key) if key is not None else None) or min(_timed(reference_fn, *args, **kwargs) for _ in range(2))
     if key is not None and key not in kept:
         kept.put(key, reference_s)
     return reference_s
