@@ -11,7 +11,8 @@ from test_collected_suite import outcome, submissions
 
 from grader.api import GradeRequest
 from grader.core import grading
-from grader.core.session import SEND_AHEAD_ENV
+from grader.core.session import SEND_AHEAD_ENV, plan_key
+from grader.course.catalogue import get_lesson
 from grader.runner import proxy
 
 
@@ -73,16 +74,53 @@ def tanh(x):
 """
 
 
+def a_plan_for(tmp_path, lesson: str):
+    """The folder of ``lesson``'s reference, graded twice so that this process has a plan."""
+    reference = make_submission(tmp_path, lesson, name="reference")
+    for _ in range(2):  # a plan is what two submissions in a row were both asked
+        grading.run_hidden_checks(GradeRequest(lesson, reference))
+    assert len(proxy._PLANS[lesson].requests) > 100
+    return reference
+
+
 @pytest.mark.parametrize("fault", ["crash", "hang"])
 def test_a_crash_or_a_hang_among_calls_sent_ahead_is_charged_to_the_call_that_causes_it(fault, tmp_path, monkeypatch, answered_ahead):
-    reference = make_submission(tmp_path, "activations", name="reference")
-    grading.run_hidden_checks(GradeRequest("activations", reference))  # a plan for the next submission
+    reference = a_plan_for(tmp_path, "activations")
     body = CRASH_IN_TANH if fault == "crash" else HANG_IN_TANH
     faulty = make_submission(tmp_path, "activations", lambda source: source + body, name=fault)
+    answered_ahead.clear()
     ahead, alone = grade_both_ways(monkeypatch, "activations", faulty, call_timeout_s=2.0)
+    assert answered_ahead[0] == 0, "the plan failed: a fresh child, every call alone"
     assert outcome(ahead) == outcome(alone)
     lost = {test.name: test.status for test in ahead.tests if test.status != "passed"}
     assert "tanh matches the reference on random inputs" in lost and all(name.startswith("tanh ") for name in lost), lost
     assert {"crash": "error", "hang": "timeout"}[fault] in lost.values()
     again = grading.run_hidden_checks(GradeRequest("activations", reference))
     assert again.score == again.max_score, "the next submission is graded in full"
+
+
+def test_only_lessons_of_plain_functions_send_calls_ahead(monkeypatch):
+    assert plan_key(get_lesson("activations")) == "activations"
+    assert plan_key(get_lesson("backprop")) is None, "objects kept in the child: a call sent ahead could change their state"
+    assert plan_key(get_lesson("fashion_mnist")) is None
+    monkeypatch.setenv(SEND_AHEAD_ENV, "0")
+    assert plan_key(get_lesson("activations")) is None
+
+
+FORGED_REPLIES = """
+import __main__
+
+def _forged(modules, requests, blobs, out_blobs):
+    return {"replies": [None] * len(requests), "blobs": [[0, 0]] * len(requests)}
+
+__main__.run_many = _forged
+"""
+
+
+def test_replies_forged_by_student_code_to_calls_sent_ahead_cost_the_submission_nothing(tmp_path, monkeypatch, answered_ahead):
+    a_plan_for(tmp_path, "activations")
+    forger = make_submission(tmp_path, "activations", lambda source: source + FORGED_REPLIES, name="forger")
+    answered_ahead.clear()
+    ahead, alone = grade_both_ways(monkeypatch, "activations", forger)
+    assert answered_ahead[0] == 0 and ahead.status == "graded" and ahead.score == ahead.max_score, ahead.message
+    assert outcome(ahead) == outcome(alone)

@@ -142,7 +142,7 @@ class ResultCollector:
             self._child = open_child(self._lesson, self.request, source)
         return self._child
 
-    # -- what the fixtures give (grader.core.fixtures, which finds this collector in the stash) --
+    # -- what the fixtures give (grader.core.fixtures, which finds this collector through fixtures.activate) --
     @property
     def lesson(self) -> Lesson:
         """The lesson being graded."""

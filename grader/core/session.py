@@ -53,7 +53,13 @@ def answer_paths(data_dir: str | Path | None = None) -> tuple[str, ...]:
     from grader.course.paths import cache_root, reference_root
     from grader.data.store import data_dir as resolve
 
-    paths = [reference_root(), resolve(data_dir), *filter(None, [cache_root()])]
+    cache = cache_root()
+    if cache is not None:
+        try:  # made now, so that the answers hidden from every child stay the same
+            cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            pass
+    paths = [reference_root(), resolve(data_dir), *filter(None, [cache])]
     return tuple(str(path.resolve()) for path in paths if path.exists())
 
 
@@ -77,9 +83,19 @@ def open_child(lesson: Lesson, request: GradeRequest, files: SubmissionFiles | P
         warm_start=not lesson.framework_sized,
         preload=lesson.preload,
         helper_files=helper_files(lesson),
-        # A model lesson's calls train and are timed against budgets: none is sent ahead.
-        plan_key=None if lesson.framework_sized or os.environ.get(SEND_AHEAD_ENV) == "0" else lesson.id,
+        plan_key=plan_key(lesson),
     )
+
+
+def plan_key(lesson: Lesson) -> str | None:
+    """Whose call plan a child of ``lesson`` gets (:class:`grader.runner.proxy.CallPlan`): the
+    lesson's, for lessons of plain functions. None (every call alone) where the checks keep the
+    student's objects in the child (``handles``: a call sent ahead that the checks end up not
+    making could change an object's state before the calls that follow) or train models against
+    budgets, and with ``$GRADER_SEND_AHEAD=0``."""
+    if lesson.framework_sized or lesson.handles or os.environ.get(SEND_AHEAD_ENV) == "0":
+        return None
+    return lesson.id
 
 
 def import_in_process(lesson: Lesson, folder: Path | None) -> ModuleType:

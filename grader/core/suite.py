@@ -18,21 +18,24 @@ from grader.core.collector import ResultCollector
 from grader.core.results import GradingResult
 from grader.errors import SuiteError
 
-#: Called after each grading of this process (:func:`after_each_run`).
-_AFTER_RUN: list = []
+#: Called after the grading running in this thread (:func:`after_each_run`).
+_AFTER_RUN = threading.local()
 
 
 def after_each_run(callback) -> None:
-    """Call ``callback()`` once after the grading now running (what it computed is saved then)."""
-    if callback not in _AFTER_RUN:
-        _AFTER_RUN.append(callback)
+    """Call ``callback()`` once after the grading now running in this thread (what it computed
+    is saved then)."""
+    pending = _AFTER_RUN.__dict__.setdefault("callbacks", [])
+    if callback not in pending:
+        pending.append(callback)
 
 
 def run_after_callbacks() -> None:
-    """Call (and forget) what :func:`after_each_run` registered; a failing one is skipped: a
-    cache that cannot be written costs a grading nothing."""
-    while _AFTER_RUN:
-        callback = _AFTER_RUN.pop(0)
+    """Call (and forget) what :func:`after_each_run` registered in this thread; a failing one
+    is skipped: a cache that cannot be written costs a grading nothing."""
+    pending = _AFTER_RUN.__dict__.setdefault("callbacks", [])
+    while pending:
+        callback = pending.pop(0)
         try:
             callback()
         except Exception:  # noqa: BLE001, S112 - see the docstring

@@ -8,14 +8,16 @@ worker computes them once, and a later run reads them back instead of paying for
 One pickle per lesson folder and *signature* (a SHA-256 of every file of the lesson folder, of
 the kit's sources, of Python's, numpy's and the machine's identity): a changed file makes a new
 signature, so nothing stale is ever read. The folder (:func:`grader.course.paths.cache_root`)
-is created private to the grader's user and read only while it stays so (it holds answers, and
-a pickle that someone else could write would run their code); the child never sees it.
+is created private to the grader's user (mode 0700) and read only while nobody else may write
+to it or to the file (a pickle that someone else could write would run their code); it is used
+only where the child runs as a user of its own, and the child never sees it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import platform
@@ -28,10 +30,13 @@ import numpy as np
 
 from grader.core.suite import after_each_run
 from grader.course.paths import MANIFEST, cache_root
+from grader.runner import sandbox
 
 #: Changes when what is kept changes shape.
 FORMAT = 1
 KIT_DIR = Path(__file__).resolve().parent
+#: The allocator settings the timings are measured with.
+ALLOCATOR = KIT_DIR.parent / "runner" / "allocator.py"
 
 
 class Kept:
@@ -58,13 +63,12 @@ class Kept:
         """Write the values back (atomically: a reader sees the old file or the new one)."""
         if not self.dirty or self.path is None:
             return
-        self.dirty = False
         folder = self.path.parent
         if not _private_folder(folder, create=True):
             return
         try:
-            payload = pickle.dumps(self.values, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
+            payload = pickle.dumps(dict(self.values), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RuntimeError):
             self.path = None  # something kept cannot be written: keep it in memory only
             return
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".kept-")
@@ -74,6 +78,8 @@ class Kept:
             os.replace(temporary, self.path)
         except OSError:
             Path(temporary).unlink(missing_ok=True)
+            return
+        self.dirty = False
 
 
 _KEPT: dict[Path | None, Kept] = {}
@@ -84,9 +90,11 @@ def kept_for(source: str | Path | None) -> Kept:
     reference's file); values kept in memory only when there is no such file or folder, or
     nothing may be kept on disk."""
     folder = lesson_folder_of(Path(source)) if source else None
-    key = folder if folder is not None else None
+    key = folder
     if key not in _KEPT:
-        root = cache_root()
+        # On disk only where the child runs as a user of its own: a child with the grader's
+        # user could write the pickle that a later grading loads.
+        root = cache_root() if sandbox.detect().drop_user else None
         path = root / f"{folder.name}-{lesson_signature(folder)[:32]}.pickle" if root is not None and folder is not None else None
         _KEPT[key] = Kept(path)
     return _KEPT[key]
@@ -102,14 +110,22 @@ def lesson_folder_of(path: Path) -> Path | None:
 
 @functools.cache
 def lesson_signature(folder: Path) -> str:
-    """SHA-256 of what kept values depend on: the lesson folder's files, the kit's sources,
-    Python, numpy and this machine (timings)."""
-    digest = hashlib.sha256(f"{FORMAT}|{sys.version}|{np.__version__}|{platform.machine()}|{_processor()}".encode())
-    for root in (folder, KIT_DIR):
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    """SHA-256 of what kept values depend on: the lesson folder's files, the kit's sources and
+    the allocator's settings, Python, numpy, scipy and this machine (timings)."""
+    versions = f"{FORMAT}|{sys.version}|{np.__version__}|{_version('scipy')}|{platform.machine()}|{_processor()}"
+    digest = hashlib.sha256(versions.encode())
+    files = [(folder, path) for path in sorted(folder.rglob("*"))] + [(KIT_DIR, path) for path in sorted(KIT_DIR.rglob("*"))]
+    for root, path in [*files, (ALLOCATOR.parent, ALLOCATOR)]:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
 
 
 def _processor() -> str:

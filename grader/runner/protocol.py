@@ -197,7 +197,10 @@ def read_message(stream) -> tuple[dict, list]:
     (length,) = struct.unpack("<I", _read_exact(stream, 4))
     if length > MAX_MESSAGE_BYTES:
         raise ProtocolError("message header too large")
-    header = json.loads(_read_exact(stream, length))
+    try:
+        header = json.loads(_read_exact(stream, length))
+    except RecursionError:
+        raise ProtocolError("message header nested too deeply") from None
     if not isinstance(header, dict):
         raise ProtocolError("message header is not an object")
     (count,) = struct.unpack("<I", _read_exact(stream, 4))

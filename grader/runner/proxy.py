@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import select
 import shutil
@@ -49,9 +50,10 @@ AHEAD_FACTOR = 10.0
 
 @dataclass
 class PlannedRequest:
-    """One request of a :class:`CallPlan`: the request (what a later one is compared with, and
-    sent ahead) and its arrays."""
+    """One request of a :class:`CallPlan`: the request as the child reads it (JSON: what a later
+    request is compared with), the request itself (sent ahead) and its arrays."""
 
+    text: str
     request: dict
     blobs: list
 
@@ -61,43 +63,65 @@ class CallPlan:
     """The requests a submission's child got from its start up to the first one that needs the
     child to itself (a timed call, a stored input, a call under another time limit).
 
-    The next submission's child of the same kind (``plan_key``) is sent the whole plan in one
-    message as soon as it has imported the student's code; each request the checks then make
-    is answered from there while it is the plan's next one (an equal request, arrays equal byte
-    for byte; a request with a NaN in it never is): the child runs the
-    same calls in the same order as it would have one at a time, and the checks see the same
-    replies. At the first request that differs the rest is dropped and every call goes as
-    usual. A child that crashes or runs past its time on the plan is replaced by a fresh one
-    and every call goes as usual, so a crash or a timeout is charged to the call that causes
-    it, with its usual message."""
+    A plan is what the last two submissions' children were both asked first. The next child of
+    the same kind (``plan_key``) is sent the whole plan in one message as soon as it has
+    imported the student's code; each request the checks then make is answered from there
+    while it is the plan's next one (the same JSON, arrays equal byte for byte), so the checks
+    see the replies the child would have given one call at a time, in the same order. At the
+    first request that differs the rest of the plan is dropped and every call goes as usual:
+    the child has then run the rest of the plan as well, which changes nothing for functions
+    whose results depend on their arguments alone (what ``plan_key`` is given for: lessons of
+    plain functions, never objects kept in the child). A child that crashes or runs past its
+    time on the plan is replaced by a fresh one and every call goes as usual, so a crash or a
+    timeout is charged to the call that causes it, with its usual message; a plan that ran past
+    its time is dropped."""
 
     requests: list[PlannedRequest]
-    #: How long the child took over the whole plan last time (None: never sent ahead yet).
-    seconds: float | None = None
+    #: How long the child took over the whole plan last time (sent ahead, or call by call).
+    seconds: float = 0.0
 
 
 #: This process's plans, by ``plan_key`` (a lesson's hidden checks make the same calls for every submission).
 _PLANS: dict[str, CallPlan] = {}
-
-
-#: What the last child of each ``plan_key`` was asked.
-_LAST_RECORDED: dict[str, list[PlannedRequest]] = {}
+#: What the last child of each ``plan_key`` was asked, and how long it took.
+_LAST_RECORDED: dict[str, tuple[list[PlannedRequest], float]] = {}
 
 
 def _shared_start(one: list[PlannedRequest], other: list[PlannedRequest]) -> int:
     """How many requests the two lists begin with in common."""
     count = 0
     for a, b in zip(one, other):
-        if a is not b and (a.request != b.request or not _same_arrays(a.blobs, b.blobs)):
+        if a is not b and (a.text != b.text or not _same_arrays(a.blobs, b.blobs)):
             break
         count += 1
     return count
+
+
+def _request_text(request: dict) -> str:
+    return json.dumps(request, allow_nan=True)
 
 
 def _same_arrays(planned: list, blobs: list) -> bool:
     return len(planned) == len(blobs) and all(
         a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(planned, blobs)
     )
+
+
+def _answers_ahead(header: dict, blobs: list, count: int) -> list[tuple[dict, list]]:
+    """Each reply to a plan of ``count`` requests sent ahead, with its arrays; raises
+    :class:`protocol.ProtocolError` for anything but ``count`` objects with ranges of ``blobs``."""
+    replies, ranges = header.get("replies"), header.get("blobs")
+    if not (isinstance(replies, list) and isinstance(ranges, list) and len(replies) == len(ranges) == count):
+        raise protocol.ProtocolError("a malformed reply to calls sent ahead")
+    answers = []
+    for reply, where in zip(replies, ranges):
+        if not (isinstance(reply, dict) and isinstance(where, list) and len(where) == 2 and all(type(n) is int and n >= 0 for n in where)):
+            raise protocol.ProtocolError("a malformed reply to calls sent ahead")
+        start, count_of_blobs = where
+        if start + count_of_blobs > len(blobs):
+            raise protocol.ProtocolError("a malformed reply to calls sent ahead")
+        answers.append((reply, blobs[start:start + count_of_blobs]))
+    return answers
 
 
 def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
@@ -187,14 +211,15 @@ class IsolatedSubmission:
         self.last_cpu_seconds: float | None = None
         #: Calls are sent ahead to this submission's first child (:class:`CallPlan`), and what it
         #: is asked recorded as the next submission's plan, where this is given.
-        self.plan_key = plan_key
+        self.plan_key = plan_key if not handles else None  # calls sent ahead could change a kept object's state
         self._default_timeout_s = call_timeout_s
-        self._recording: list[PlannedRequest] | None = [] if plan_key else None
-        self._ahead_due = plan_key is not None
+        self._recording: list[PlannedRequest] | None = [] if self.plan_key else None
+        self._ahead_due = self.plan_key is not None
         self._ahead: tuple[CallPlan, list] | None = None
         self._ahead_next = 0
         self._started_before = False
         self._in_exchange = False
+        self._recorded_seconds = 0.0
         #: How many requests were answered from calls sent ahead.
         self.answered_ahead = 0
 
@@ -285,7 +310,8 @@ class IsolatedSubmission:
 
     def _send_ahead(self) -> None:
         """Send this kind of submission's :class:`CallPlan` to the child that has just started,
-        and keep the replies for the checks' requests (see :class:`CallPlan`)."""
+        and keep the replies for the checks' requests (see :class:`CallPlan`). The time it takes
+        is not charged to the check that is running (:attr:`deadline` moves on by as much)."""
         self._ahead_due = False
         plan = _PLANS.get(self.plan_key or "")
         if plan is None or not plan.requests or not all(status.get("ok") for status in self.import_status.values()):
@@ -295,43 +321,38 @@ class IsolatedSubmission:
         for planned in plan.requests:
             requests.append({"request": planned.request, "blobs": [len(blobs), len(planned.blobs)]})
             blobs.extend(planned.blobs)
-        budget = min(self.call_timeout_s, max(AHEAD_MIN_S, AHEAD_FACTOR * (plan.seconds or 0.0)))
-        if self.deadline is not None:
-            budget = max(0.0, min(budget, self.deadline - time.monotonic()))
+        budget = min(self.call_timeout_s, max(AHEAD_MIN_S, AHEAD_FACTOR * plan.seconds))
         started = time.perf_counter()
         try:
-            protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
-            ready, _, _ = select.select([self._reply_stream()], [], [], budget)
-            if not ready:
-                raise TimeoutError
-            header, reply_blobs = protocol.read_message(self._reply_stream())
-            replies, ranges = header["replies"], header["blobs"]
-            if not (isinstance(replies, list) and isinstance(ranges, list) and len(replies) == len(ranges) == len(plan.requests)):
-                raise protocol.ProtocolError("a malformed reply to calls sent ahead")
-            answers = []
-            for reply, (start, count) in zip(replies, ranges):
-                if not (isinstance(start, int) and isinstance(count, int) and 0 <= start and 0 <= count and start + count <= len(reply_blobs)):
-                    raise protocol.ProtocolError("a malformed reply to calls sent ahead")
-                answers.append((reply, reply_blobs[start:start + count]))
-        except (OSError, ValueError, TypeError, KeyError, EOFError, TimeoutError, protocol.ProtocolError):
-            # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and every
-            # call as usual, so that it is charged to the call that causes it.
-            recording, self._started_before = self._recording, False
-            self.launch()
-            self._recording = recording
-            self._await_hello()
-            return
-        plan.seconds = time.perf_counter() - started
-        self._ahead, self._ahead_next = (plan, answers), 0
+            try:
+                protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
+                ready, _, _ = select.select([self._reply_stream()], [], [], budget)
+                if not ready:
+                    _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until two children agree again
+                    raise TimeoutError
+                answers = _answers_ahead(*protocol.read_message(self._reply_stream()), len(plan.requests))
+            except (OSError, ValueError, TypeError, KeyError, EOFError, TimeoutError, RecursionError, protocol.ProtocolError):
+                # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and
+                # every call as usual, so that it is charged to the call that causes it.
+                recording, self._started_before = self._recording, False
+                self.launch()
+                self._recording = recording
+                self._await_hello()
+                return
+            plan.seconds = time.perf_counter() - started
+            self._ahead, self._ahead_next = (plan, answers), 0
+        finally:
+            if self.deadline is not None:
+                self.deadline += time.perf_counter() - started
 
-    def _answer_ahead(self, request: dict, blobs: list, can_go_ahead: bool) -> tuple[dict, list] | None:
-        """The reply sent ahead for ``request`` if it is the plan's next one (else None, and
-        the rest of the plan is dropped)."""
+    def _answer_ahead(self, request: dict, text: str | None, blobs: list) -> tuple[dict, list] | None:
+        """The reply sent ahead for ``request`` (``text``: its JSON, None when it may not go
+        ahead) if it is the plan's next one; else None, and the rest of the plan is dropped."""
         if self._ahead is None:
             return None
         plan, answers = self._ahead
         planned = plan.requests[self._ahead_next]
-        if not can_go_ahead or planned.request != request or not _same_arrays(planned.blobs, blobs):
+        if text is None or planned.text != text or not _same_arrays(planned.blobs, blobs):
             self._ahead = None
             return None
         answer = answers[self._ahead_next]
@@ -343,29 +364,33 @@ class IsolatedSubmission:
             self._recording.append(planned)
         return answer
 
-    def _record(self, request: dict, blobs: list, can_go_ahead: bool) -> None:
-        """Add ``request`` to the plan being recorded, or end the plan at a request that cannot be sent ahead."""
+    def _record(self, request: dict, text: str | None, blobs: list) -> None:
+        """Add ``request`` to the plan being recorded, or end the plan at a request that cannot
+        be sent ahead (``text`` None)."""
         if self._recording is None:
             return
-        if can_go_ahead:
-            self._recording.append(PlannedRequest(request, [array.copy() for array in blobs]))
-        else:
+        if text is None:
             self._publish_plan()
+        else:
+            self._recording.append(PlannedRequest(text, request, list(blobs)))  # encoding copied the arrays
 
     def _publish_plan(self) -> None:
         """Make what this child was asked the next plan: the part it shares with what the
-        previous child was asked (checks that call on after a failure ask different things of
-        different submissions; sending those ahead would make the child compute for nothing)."""
-        recorded, self._recording = self._recording, None
+        previous child was asked (checks that carry on after a failure ask different things of
+        different submissions; a submission alone never makes a plan)."""
+        recorded, seconds, self._recording = self._recording, self._recorded_seconds, None
         if not recorded or self.plan_key is None:
             return
-        previous = _LAST_RECORDED.get(self.plan_key, recorded)
-        _LAST_RECORDED[self.plan_key] = recorded
+        previous, _ = _LAST_RECORDED.get(self.plan_key, ([], 0.0))
+        _LAST_RECORDED[self.plan_key] = (recorded, seconds)
         shared = _shared_start(previous, recorded)
         current = _PLANS.get(self.plan_key)
         if current is not None and len(current.requests) == shared and all(a is b for a, b in zip(current.requests, recorded)):
             return  # the plan itself, answered in full: keep it (and how long it took)
-        _PLANS[self.plan_key] = CallPlan(recorded[:shared])
+        if shared:
+            _PLANS[self.plan_key] = CallPlan(recorded[:shared], seconds)
+        else:
+            _PLANS.pop(self.plan_key, None)
 
     def _can_go_ahead(self, request: dict) -> bool:
         """Whether ``request`` may be sent ahead of time: a call or a batch of steps, under the
@@ -386,6 +411,7 @@ class IsolatedSubmission:
             else:
                 self._publish_plan()
         _LIVE.discard(self)
+        self._ahead = None  # replies of this child: never for the next one
         process, self._process = self._process, None
         forked_from, self._zygote = self._zygote, None
         if process is not None or forked_from is not None:
@@ -587,17 +613,22 @@ class IsolatedSubmission:
             self._await_hello()
 
     def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
+        recording = False
         if self._ahead is not None or self._recording is not None:
-            can_go_ahead = self._can_go_ahead(request)
-            answer = self._answer_ahead(request, blobs, can_go_ahead)
+            text = _request_text(request) if self._can_go_ahead(request) else None
+            answer = self._answer_ahead(request, text, blobs)
             if answer is not None:
                 return answer
-            self._record(request, blobs, can_go_ahead)
+            self._record(request, text, blobs)
+            recording = self._recording is not None
         self._in_exchange = True
+        started = time.perf_counter()
         try:
             return self._exchange_now(request, blobs, what, names)
         finally:
             self._in_exchange = False
+            if recording:
+                self._recorded_seconds += time.perf_counter() - started
 
     def _exchange_now(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         try:
