@@ -264,4 +264,3 @@ class _BriefReports:
 
 
 BRIEF_REPORTS = _BriefReports()
-

@@ -22,18 +22,23 @@ from grader.errors import SuiteError
 _AFTER_RUN = threading.local()
 
 
+def _pending() -> list:
+    if not hasattr(_AFTER_RUN, "callbacks"):
+        _AFTER_RUN.callbacks = []
+    return _AFTER_RUN.callbacks
+
+
 def after_each_run(callback) -> None:
     """Call ``callback()`` once after the grading now running in this thread (what it computed
     is saved then)."""
-    pending = _AFTER_RUN.__dict__.setdefault("callbacks", [])
-    if callback not in pending:
-        pending.append(callback)
+    if callback not in _pending():
+        _pending().append(callback)
 
 
 def run_after_callbacks() -> None:
     """Call (and forget) what :func:`after_each_run` registered in this thread; a failing one
     is skipped: a cache that cannot be written costs a grading nothing."""
-    pending = _AFTER_RUN.__dict__.setdefault("callbacks", [])
+    pending = _pending()
     while pending:
         callback = pending.pop(0)
         try:

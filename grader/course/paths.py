@@ -70,7 +70,7 @@ def assignment_dir(lesson_id: str) -> Path:
 
 
 #: The environment variable naming the folder where the grader keeps what it computed from a
-#: lesson's files (the hidden checks' inputs and expected values, the reference's timings);
+#: lesson's files (the hidden checks' inputs and the reference's answers);
 #: ``off`` keeps nothing across runs.
 CACHE_VARIABLE = "GRADER_CACHE_DIR"
 

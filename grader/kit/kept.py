@@ -1,13 +1,12 @@
 """What the hidden checks compute from a lesson's own files, kept on disk across runs.
 
-The checks' inputs, the reference's answers (:func:`grader.kit.numeric.once`) and the
-reference's times on the large inputs (:func:`grader.kit.numeric.check_vectorized`) depend on
-the lesson's files, the grader's kit, numpy and the machine, never on a submission: a batch
-worker computes them once, and a later run reads them back instead of paying for them again.
+The checks' inputs and the reference's answers (:func:`grader.kit.numeric.once`) depend on the
+lesson's files, the grader's kit, numpy and the machine, never on a submission: a batch worker
+computes them once, and a later run reads them back instead of paying for them again.
 
 One pickle per lesson folder and *signature* (a SHA-256 of every file of the lesson folder, of
-the kit's sources, of Python's, numpy's and the machine's identity): a changed file makes a new
-signature, so nothing stale is ever read. The folder (:func:`grader.course.paths.cache_root`)
+the kit's sources, of Python's, numpy's, scipy's and the machine's identity): a changed file
+makes a new signature, so nothing stale is ever read. The folder (:func:`grader.course.paths.cache_root`)
 is created private to the grader's user (mode 0700) and read only while nobody else may write
 to it or to the file (a pickle that someone else could write would run their code); it is used
 only where the child runs as a user of its own, and the child never sees it.
@@ -35,8 +34,6 @@ from grader.runner import sandbox
 #: Changes when what is kept changes shape.
 FORMAT = 1
 KIT_DIR = Path(__file__).resolve().parent
-#: The allocator settings the timings are measured with.
-ALLOCATOR = KIT_DIR.parent / "runner" / "allocator.py"
 
 
 class Kept:
@@ -86,18 +83,17 @@ _KEPT: dict[Path | None, Kept] = {}
 
 
 def kept_for(source: str | Path | None) -> Kept:
-    """The kept values of the lesson folder that holds ``source`` (a hidden suite's or a
-    reference's file); values kept in memory only when there is no such file or folder, or
-    nothing may be kept on disk."""
+    """The kept values of the lesson folder that holds ``source`` (a hidden suite's file);
+    values kept in memory only when there is no such file or folder, or nothing may be kept on
+    disk."""
     folder = lesson_folder_of(Path(source)) if source else None
-    key = folder
-    if key not in _KEPT:
+    if folder not in _KEPT:
         # On disk only where the child runs as a user of its own: a child with the grader's
         # user could write the pickle that a later grading loads.
         root = cache_root() if sandbox.detect().drop_user else None
         path = root / f"{folder.name}-{lesson_signature(folder)[:32]}.pickle" if root is not None and folder is not None else None
-        _KEPT[key] = Kept(path)
-    return _KEPT[key]
+        _KEPT[folder] = Kept(path)
+    return _KEPT[folder]
 
 
 def lesson_folder_of(path: Path) -> Path | None:
@@ -110,13 +106,14 @@ def lesson_folder_of(path: Path) -> Path | None:
 
 @functools.cache
 def lesson_signature(folder: Path) -> str:
-    """SHA-256 of what kept values depend on: the lesson folder's files, the kit's sources and
-    the allocator's settings, Python, numpy, scipy and this machine (timings)."""
+    """SHA-256 of what kept values depend on: the lesson folder's files, the kit's sources,
+    Python, numpy, scipy and this machine (numpy's kernels differ by processor)."""
     versions = f"{FORMAT}|{sys.version}|{np.__version__}|{_version('scipy')}|{platform.machine()}|{_processor()}"
     digest = hashlib.sha256(versions.encode())
-    files = [(folder, path) for path in sorted(folder.rglob("*"))] + [(KIT_DIR, path) for path in sorted(KIT_DIR.rglob("*"))]
-    for root, path in [*files, (ALLOCATOR.parent, ALLOCATOR)]:
-        if path.is_file() and "__pycache__" not in path.parts:
+    for root in (folder, KIT_DIR):
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -129,7 +126,7 @@ def _version(distribution: str) -> str:
 
 
 def _processor() -> str:
-    """The CPU's model name (timings are kept per kind of machine)."""
+    """The CPU's model name."""
     try:
         with open("/proc/cpuinfo") as info:
             for line in info:

@@ -109,10 +109,7 @@ def check_vectorized(
     solution many times faster per element on a tenth than on the whole could pass that would
     not have)."""
     kwargs = kwargs or {}
-    stored = [
-        student.store(arg, f"{input_name}/{i}" if input_name else None) if isinstance(arg, np.ndarray) else arg
-        for i, arg in enumerate(args)
-    ]
+    stored = _stored_inputs(student, args, input_name)
     verdict = getattr(student, "_values_verdicts", {}).get(name)
     if verdict is False:
         raise CheckFailed(f"{name}: values are wrong: see '{name} matches the reference' ({name} is timed only once it gives the right values)")
@@ -121,7 +118,7 @@ def check_vectorized(
     screen = _screen_inputs(args)
     if screen is not None and _passes_screen(student, reference_fn, name, screen, kwargs, input_name):
         return
-    size = args[0].size if hasattr(args[0], "size") else 0
+    size = _elements(args)
     reference_s = _reference_seconds(reference_fn, args, kwargs, input_name)
     student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
     allowed = _allowed(reference_s, size)
@@ -164,35 +161,36 @@ def _passes_screen(student, reference_fn, name: str, args: tuple, kwargs: dict, 
     """Whether the student's ``name`` takes at most half of what it may on the cut inputs ``args``
     (a call that fails there is timed on the whole inputs; one that runs out of time has)."""
     label = f"{input_name}/screen" if input_name else None
-    stored = [
-        student.store(arg, f"{label}/{i}" if label else None) if isinstance(arg, np.ndarray) else arg
-        for i, arg in enumerate(args)
-    ]
+    stored = _stored_inputs(student, args, label)
     try:
         student_s = student.call(name, *stored, discard_result=True, **kwargs).seconds
     except (StudentTimeout, StudentCrash):
         raise  # the whole inputs would take longer still, or end the same way
     except StudentError:
         return False
-    size = args[0].size if hasattr(args[0], "size") else 0
-    return student_s <= _allowed(_reference_seconds(reference_fn, args, kwargs, label), size, SCREEN_SHARE) / 2
+    return student_s <= _allowed(_reference_seconds(reference_fn, args, kwargs, label), _elements(args), SCREEN_SHARE) / 2
+
+
+def _stored_inputs(student, args: tuple, input_name: str | None) -> list:
+    """``args`` with each array sent to the child beforehand (named ``input_name/i`` when given)."""
+    return [student.store(arg, f"{input_name}/{i}" if input_name else None) if isinstance(arg, np.ndarray) else arg for i, arg in enumerate(args)]
+
+
+def _elements(args: tuple) -> int:
+    """How many elements the first input has (what the per-element floor counts)."""
+    return args[0].size if hasattr(args[0], "size") else 0
 
 
 def _reference_seconds(reference_fn, args: tuple, kwargs: dict, input_name: str | None) -> float:
     """The reference's CPU seconds on ``args``: the best of two measures (a process's first
-    call may pay for growing its heap), measured once per process and input name and kept
-    across runs at the best of every process's (:mod:`grader.kit.kept`: one busy moment never
-    widens the limit for good); measured afresh when the input has no name."""
+    call may pay for growing its heap), once per process and input name (afresh when the input
+    has no name). Measured by every process, never kept across runs: a time measured at a busy
+    moment must not set the limit for good."""
     if input_name is None:
         return min(_timed(reference_fn, *args, **kwargs) for _ in range(2))
-    key = ("reference seconds", reference_fn.__module__, reference_fn.__qualname__, input_name, repr(sorted(kwargs.items())))
+    key = (reference_fn.__module__, reference_fn.__qualname__, input_name, repr(sorted(kwargs.items())))
     if key not in _MEASURED:
-        kept = kept_for(getattr(getattr(reference_fn, "__code__", None), "co_filename", None))
-        measured = min(_timed(reference_fn, *args, **kwargs) for _ in range(2))
-        best = min(measured, kept.get(key, measured))
-        if key not in kept or best < kept.get(key):
-            kept.put(key, best)
-        _MEASURED[key] = best
+        _MEASURED[key] = min(_timed(reference_fn, *args, **kwargs) for _ in range(2))
     return _MEASURED[key]
 
 

@@ -391,6 +391,14 @@ def run_batch(modules: dict, calls: list, blobs: list, out_blobs: list) -> list:
     return replies
 
 
+def run_request(modules: dict, request: dict, blobs: list, out_blobs: list) -> dict:
+    """The reply to one ``call`` or ``batch`` request."""
+    if request.get("op") == "batch":
+        return {"replies": run_batch(modules, request["calls"], blobs, out_blobs)}
+    reply, _ = run_call(modules, request, blobs, out_blobs)
+    return reply
+
+
 def run_many(modules: dict, requests: list, blobs: list, out_blobs: list) -> dict:
     """Run requests that could each have come alone (``call`` or ``batch``), in order, as one
     message: each names its arrays as a range of ``blobs`` (``[start, count]``), and its reply's
@@ -398,12 +406,10 @@ def run_many(modules: dict, requests: list, blobs: list, out_blobs: list) -> dic
     replies, ranges = [], []
     for entry in requests:
         start, count = entry["blobs"]
-        own_blobs, own_out = blobs[start:start + count], []  # type: list, list
+        own_out: list = []
         request = entry["request"]
-        if request.get("op") == "batch":
-            reply: dict[str, Any] = {"replies": run_batch(modules, request["calls"], own_blobs, own_out)}
-        elif request.get("op", "call") == "call":
-            reply, _ = run_call(modules, request, own_blobs, own_out)
+        if request.get("op", "call") in ("call", "batch"):
+            reply = run_request(modules, request, blobs[start:start + count], own_out)
         else:
             reply = {"ok": False, "kind": "protocol", "message": f"operation {request.get('op')!r} cannot travel with others"}
         if os.getpid() != MAIN_PID:
@@ -443,12 +449,10 @@ def serve(inbox, outbox, options: dict, names: list) -> None:
         if request.get("op") == "store":
             STORE[str(request["key"])] = protocol.decode(request["value"], blobs)
             reply: dict[str, Any] = {"ok": True}
-        elif request.get("op") == "batch":
-            reply = {"replies": run_batch(modules, request["calls"], blobs, out_blobs)}
         elif request.get("op") == "many":
             reply = run_many(modules, request["requests"], blobs, out_blobs)
         else:
-            reply, _ = run_call(modules, request, blobs, out_blobs)
+            reply = run_request(modules, request, blobs, out_blobs)
         if os.getpid() != MAIN_PID:
             os._exit(0)  # a copy forked by student code never speaks for the child
         reap_strays()

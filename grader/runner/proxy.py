@@ -316,34 +316,39 @@ class IsolatedSubmission:
         plan = _PLANS.get(self.plan_key or "")
         if plan is None or not plan.requests or not all(status.get("ok") for status in self.import_status.values()):
             return
+        started = time.perf_counter()
+        answers = self._plan_answers(plan)
+        if answers is not None:
+            plan.seconds = time.perf_counter() - started
+            self._ahead, self._ahead_next = (plan, answers), 0
+        else:
+            # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and every
+            # call as usual, so that it is charged to the call that causes it.
+            recording, self._started_before = self._recording, False
+            self.launch()
+            self._recording = recording
+            self._await_hello()
+        if self.deadline is not None:
+            self.deadline += time.perf_counter() - started
+
+    def _plan_answers(self, plan: CallPlan) -> list[tuple[dict, list]] | None:
+        """The child's replies to ``plan`` sent in one message, or None when it ended, ran out
+        of time (the plan is then dropped) or sent anything malformed."""
         requests: list[dict] = []
         blobs: list = []
         for planned in plan.requests:
             requests.append({"request": planned.request, "blobs": [len(blobs), len(planned.blobs)]})
             blobs.extend(planned.blobs)
         budget = min(self.call_timeout_s, max(AHEAD_MIN_S, AHEAD_FACTOR * plan.seconds))
-        started = time.perf_counter()
         try:
-            try:
-                protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
-                ready, _, _ = select.select([self._reply_stream()], [], [], budget)
-                if not ready:
-                    _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until two children agree again
-                    raise TimeoutError
-                answers = _answers_ahead(*protocol.read_message(self._reply_stream()), len(plan.requests))
-            except (OSError, ValueError, TypeError, KeyError, EOFError, TimeoutError, RecursionError, protocol.ProtocolError):
-                # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and
-                # every call as usual, so that it is charged to the call that causes it.
-                recording, self._started_before = self._recording, False
-                self.launch()
-                self._recording = recording
-                self._await_hello()
-                return
-            plan.seconds = time.perf_counter() - started
-            self._ahead, self._ahead_next = (plan, answers), 0
-        finally:
-            if self.deadline is not None:
-                self.deadline += time.perf_counter() - started
+            protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
+            ready, _, _ = select.select([self._reply_stream()], [], [], budget)
+            if not ready:
+                _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until two children agree again
+                return None
+            return _answers_ahead(*protocol.read_message(self._reply_stream()), len(plan.requests))
+        except (OSError, ValueError, TypeError, KeyError, EOFError, RecursionError, protocol.ProtocolError):
+            return None
 
     def _answer_ahead(self, request: dict, text: str | None, blobs: list) -> tuple[dict, list] | None:
         """The reply sent ahead for ``request`` (``text``: its JSON, None when it may not go
