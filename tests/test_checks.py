@@ -31,6 +31,29 @@ def test_assert_close_accepts_matching_infinities_and_rejects_nan():
         assert_close([np.nan], [1.0], what="f", rtol=1, atol=1)
 
 
+@pytest.mark.parametrize(
+    ("got", "expected", "passes"),
+    [
+        ([1.0, 2.0], [1.0, 2.0 + 1e-12], True),
+        ([-np.inf, 1.0], [-np.inf, 1.0], True),  # the same infinity
+        ([np.inf], [-np.inf], False),
+        ([5.0], [np.inf], False),  # infinitely far from an infinite expected value
+        ([np.inf], [5.0], False),
+        ([np.nan], [np.nan], False),
+        ([1e308], [-1e308], False),  # the difference overflows
+        ([1.0 + 2e-6], [1.0], False),
+    ],
+)
+def test_assert_close_decides_every_kind_of_entry_as_the_full_comparison_does(got, expected, passes):
+    """The quick pass (every entry finitely within its tolerance) never accepts what the
+    entry-by-entry comparison rejects."""
+    if passes:
+        assert_close(got, expected, what="f", rtol=1e-6, atol=1e-9)
+    else:
+        with pytest.raises(CheckFailed):
+            assert_close(got, expected, what="f", rtol=1e-6, atol=1e-9)
+
+
 def test_check_array_type_shape_and_dtype():
     with pytest.raises(CheckFailed, match="returned a list"):
         check_array([1.0], what="f", shape=(1,))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -155,3 +157,26 @@ def test_a_batch_of_results_is_compact_json_one_result_per_line(tmp_path):
     assert [json.loads(line.rstrip(",")) for line in lines[1:3]] == [result.to_dict() for result in graded]
     assert json.loads(text) == [result.to_dict() for result in graded] and json.loads(results.dumps([])) == []
     assert len(text) < len(json.dumps([result.to_dict() for result in graded], indent=2)) * 0.8
+
+
+def test_child_cpu_time_counts_every_thread_and_is_unknown_once_the_process_is_gone():
+    """Speed checks read the child's CPU time from its kernel clock: threads that have already
+    ended count, and a process that has been reaped reads as unknown (None), never as zero."""
+    from grader.runner import sandbox
+
+    burn = (
+        "import threading, time\n"
+        "def spin():\n    end = time.thread_time() + 0.15\n    while time.thread_time() < end: pass\n"
+        "threads = [threading.Thread(target=spin) for _ in range(2)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('done', flush=True); time.sleep(30)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", burn], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "done"
+        used = sandbox.cpu_seconds(process.pid)
+        assert used is not None and 0.29 <= used < 5.0
+    finally:
+        process.kill()
+        process.wait()
+    assert sandbox.cpu_seconds(process.pid) is None

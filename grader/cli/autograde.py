@@ -20,7 +20,7 @@ from rich.text import Text
 
 from grader.api import GradeRequest, Settings, grade_batch
 from grader.core import interrupts, results
-from grader.core.grading import data_problem
+from grader.core.lesson_data import data_problem
 from grader.core.results import GradingResult
 from grader.course.catalogue import get_lesson
 from grader.reports import exports, feedback

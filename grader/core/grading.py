@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from grader.core.collector import ResultCollector
+from grader.core.lesson_data import data_problem
 from grader.core.request import GradeRequest
 from grader.core.results import INTAKE_NOTE, NOT_THE_STUDENTS, GradingResult
 from grader.core.suite import collected_suite, run_after_callbacks, run_suite
@@ -29,21 +30,6 @@ HIDDEN_INI = Path(__file__).with_name("suite.ini")
 FRESH_SUITE_ENV = "GRADER_FRESH_SUITE"
 #: How much of pytest's own output a grader-error message keeps when a suite cannot run.
 MAX_SUITE_OUTPUT = 1500
-
-
-def data_problem(lesson: Lesson, data_dir: str | Path | None = None) -> str | None:
-    """What is wrong with the data set of a lesson that trains on one (missing, truncated,
-    failing its checksum), in words naming the fix; None when it is ready (or the lesson needs none)."""
-    if lesson.data_set is None:
-        return None
-    from grader.core.model_lessons import require_lesson_data
-    from grader.data.store import DataError
-
-    try:
-        require_lesson_data(lesson.data_set, data_dir)
-    except DataError as error:
-        return str(error)
-    return None
 
 
 def read_request(request: GradeRequest, lesson: Lesson) -> SubmissionFiles:

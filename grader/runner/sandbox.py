@@ -28,6 +28,7 @@ import site
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -346,13 +347,17 @@ def child_pid(uid: int | None, launched: int | None) -> int | None:
     return oldest[1] if oldest else None
 
 
+#: Clock ticks per second of ``/proc/PID/stat``'s times.
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 def process_cpu_seconds(pid: int) -> float | None:
     """CPU seconds of process ``pid``, every thread and the children it has reaped
     (``/proc/PID/stat``); None if it cannot be read."""
     try:
         with open(f"/proc/{pid}/stat") as stat_file:
             fields = stat_file.read().rsplit(")", 1)[1].split()
-        return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return None
 
@@ -367,22 +372,21 @@ def user_cpu_seconds(uid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU seconds process ``pid`` has run: every live thread's from
-    ``/proc/PID/task/*/schedstat`` (nanoseconds), and no less than the whole process's count in
-    clock ticks (which keeps threads that have ended); None if it cannot be read."""
+    """CPU seconds process ``pid`` has run: its CPU-time clock (every thread's, ended ones too,
+    in nanoseconds: one system call), and no less than its count in clock ticks with the
+    children it has reaped (``/proc/PID/stat``); None if it cannot be read."""
     try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except OSError:
+        clock_ns = time.clock_gettime_ns(_process_cpu_clock(pid))
+    except (OSError, OverflowError):
         return None
-    total = 0
-    for thread in threads:
-        try:
-            with open(f"/proc/{pid}/task/{thread}/schedstat") as schedstat:
-                total += int(schedstat.read().split()[0])
-        except (OSError, IndexError, ValueError):
-            continue
     ticks = process_cpu_seconds(pid)
-    return max(total / 1e9, ticks or 0.0)
+    return max(clock_ns / 1e9, ticks or 0.0)
+
+
+def _process_cpu_clock(pid: int) -> int:
+    """The clock id of process ``pid``'s CPU time, as ``clock_getcpuclockid(3)`` makes it on
+    Linux (``MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)``: the scheduler's nanosecond count)."""
+    return (~pid << 3) | 2
 
 
 def _alive_as(pid: str, uid: int) -> bool:
@@ -401,8 +405,10 @@ SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 def remove_user_files(uid: int | None) -> None:
     """Delete what the child's user left in :data:`SCRATCH_DIRS` (once its processes are gone):
-    the next submission graded under the same user id must find nothing of the last one's."""
-    if uid is None:
+    the next submission graded under the same user id must find nothing of the last one's.
+    A confined child never sees these folders (its ``/tmp`` and ``/dev/shm`` are its sandbox's,
+    empty and not writable for it, and it has no ``/var``): nothing to look for then."""
+    if uid is None or detect().confined:
         return
     for folder in SCRATCH_DIRS:
         try:
