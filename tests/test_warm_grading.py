@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -180,3 +181,28 @@ def test_child_cpu_time_counts_every_thread_and_is_unknown_once_the_process_is_g
         process.kill()
         process.wait()
     assert sandbox.cpu_seconds(process.pid) is None
+
+
+def test_probes_started_ahead_are_used_once_and_never_outlive_their_block(monkeypatch):
+    """A batch starts the sandbox probes before its imports: the first detect() in the block
+    takes their result; a result nobody asked for is dropped, so a later detect() (after the
+    environment changed) probes afresh instead of taking a stale answer."""
+    from grader.runner import sandbox
+
+    answers = iter([sandbox.Protections(True, True, True), sandbox.Protections(True, False, True), sandbox.Protections(False, False, False)])
+    monkeypatch.setattr(sandbox, "_probe", lambda: next(answers))
+    sandbox.detect.cache_clear()
+    try:
+        with sandbox.probing_ahead():
+            assert sandbox.detect() == sandbox.Protections(True, True, True)
+        sandbox.detect.cache_clear()
+        with sandbox.probing_ahead():
+            pass  # a command that stopped before it needed them (a usage error)
+        assert sandbox._PROBING == []
+        for thread in threading.enumerate():
+            if thread.name == "grader-probes":
+                thread.join(10)  # its answer taken, and dropped
+        sandbox.detect.cache_clear()
+        assert sandbox.detect() == sandbox.Protections(False, False, False)  # probed again, not the dropped answer
+    finally:
+        sandbox.detect.cache_clear()

@@ -394,43 +394,46 @@ def autograde(
     Exit code 0 when every submission was graded, whatever the scores; 3 when the grader itself
     failed on some (listed at the end; nothing is recorded for them).
     """
-    from grader.api import GradeRequest
-    from grader.cli import autograde as batch
-    from grader.reports import terminal as report
+    from grader.runner.sandbox import probing_ahead
 
-    _instructor_only("autograde")
-    if require_confinement:
-        _require_confinement("grade autograde --require-confinement")
-    if not paths and not course_dir:
-        raise GradeUsageError("give submission folders, or --course DIR")
-    if course_dir and not Path(course_dir).is_dir():
-        raise GradeUsageError(f"--course {course_dir}: no such folder (the nbgrader course folder, holding nbgrader_config.py)")
-    # One submission's Gradescope output is a file unless it names a folder (ends with / or is one).
-    gradescope_folder = bool(course_dir) or len(paths) != 1 or bool(gradescope_out) and (gradescope_out.endswith(os.sep) or Path(gradescope_out).is_dir())
-    outputs = batch.Outputs(json_out, feedback_dir and Path(feedback_dir), csv_out and Path(csv_out), gradescope_out and Path(gradescope_out), details, gradescope_folder)
-    problems = outputs.problems()
-    if problems:
-        raise GradeUsageError("; ".join(problems))
-    job = batch.Autograde(
-        GradeRequest(lesson.id, "", call_timeout_s=timeout_s, device=device, data_dir=Path(data_dir) if data_dir else None),
-        tuple(_existing_submission(path) for path in paths),
-        _settings(course_dir) if course_dir else None,
-        db_url,
-        all_submissions,
-        outputs,
-        workers,
-        scheduler,
-        student_from,
-    )
-    try:
-        code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
-    except LookupError as error:
-        raise GradeUsageError(str(error)) from None
-    if code > 128:  # stopped by a signal, its outputs written
-        from grader.core.interrupts import exit_stopped
+    with probing_ahead():  # the probes wait for processes of their own: they overlap what follows
+        from grader.api import GradeRequest
+        from grader.cli import autograde as batch
+        from grader.reports import terminal as report
 
-        exit_stopped(code)
-    sys.exit(code)
+        _instructor_only("autograde")
+        if require_confinement:
+            _require_confinement("grade autograde --require-confinement")
+        if not paths and not course_dir:
+            raise GradeUsageError("give submission folders, or --course DIR")
+        if course_dir and not Path(course_dir).is_dir():
+            raise GradeUsageError(f"--course {course_dir}: no such folder (the nbgrader course folder, holding nbgrader_config.py)")
+        # One submission's Gradescope output is a file unless it names a folder (ends with / or is one).
+        gradescope_folder = bool(course_dir) or len(paths) != 1 or bool(gradescope_out) and (gradescope_out.endswith(os.sep) or Path(gradescope_out).is_dir())
+        outputs = batch.Outputs(json_out, feedback_dir and Path(feedback_dir), csv_out and Path(csv_out), gradescope_out and Path(gradescope_out), details, gradescope_folder)
+        problems = outputs.problems()
+        if problems:
+            raise GradeUsageError("; ".join(problems))
+        job = batch.Autograde(
+            GradeRequest(lesson.id, "", call_timeout_s=timeout_s, device=device, data_dir=Path(data_dir) if data_dir else None),
+            tuple(_existing_submission(path) for path in paths),
+            _settings(course_dir) if course_dir else None,
+            db_url,
+            all_submissions,
+            outputs,
+            workers,
+            scheduler,
+            student_from,
+        )
+        try:
+            code = batch.run(job, report.console(stderr=json_out == "-"), warn=lambda line: click.echo(line, err=True))
+        except LookupError as error:
+            raise GradeUsageError(str(error)) from None
+        if code > 128:  # stopped by a signal, its outputs written
+            from grader.core.interrupts import exit_stopped
+
+            exit_stopped(code)
+        sys.exit(code)
 
 
 @main.command()

@@ -19,6 +19,7 @@ Protections, strongest first, each used where the machine allows it:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import json
 import os
@@ -28,6 +29,7 @@ import site
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -97,14 +99,51 @@ def adopt(protections: Protections) -> None:
     _ADOPTED[:] = [protections]
 
 
+#: Probes started ahead by :func:`probing_ahead`, for the next :func:`detect` to wait for.
+_PROBING: list[concurrent.futures.Future] = []
+
+
+@contextlib.contextmanager
+def probing_ahead():
+    """Within the block, the protections are probed in a background thread: the probes mostly
+    wait for the processes they start, so a command that will need them (a batch, before it
+    starts its workers) has them sooner by starting them before its own imports. The first
+    :func:`detect` in the block waits for that result; one the block did not ask for is
+    dropped at its end (a later :func:`detect` probes afresh)."""
+    if _ADOPTED or _PROBING or detect.cache_info().currsize:
+        yield
+        return
+    probing: concurrent.futures.Future = concurrent.futures.Future()
+
+    def probe() -> None:
+        try:
+            probing.set_result(_probe())
+        except BaseException as error:  # noqa: BLE001 - detect() raises it in the caller's thread
+            probing.set_exception(error)
+
+    _PROBING.append(probing)
+    threading.Thread(target=probe, name="grader-probes", daemon=True).start()
+    try:
+        yield
+    finally:
+        if probing in _PROBING:
+            _PROBING.remove(probing)
+
+
 @functools.lru_cache(maxsize=1)
 def detect() -> Protections:
     """The protections available here, each probed once by starting a confined process
-    (or as :func:`adopt` said).
+    (or as :func:`adopt` said, or as the probes of :func:`probing_ahead` found).
 
     ``$GRADER_SANDBOX=no-bwrap`` leaves bubblewrap out (to test the other path)."""
     if _ADOPTED:
         return _ADOPTED[0]
+    if _PROBING:
+        return _PROBING.pop().result()
+    return _probe()
+
+
+def _probe() -> Protections:
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     use_bwrap = os.environ.get("GRADER_SANDBOX", "auto") != "no-bwrap"
     if not root:
