@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -46,3 +49,22 @@ def test_cli_batch_with_workers(folders, tmp_path):
     run = CliRunner().invoke(main, ["autograde", "tensors", *map(str, folders), "--workers", "2", "--json", str(output)])
     assert run.exit_code == 0, run.output
     assert [r["score"] for r in json.loads(output.read_text())][1] == 0
+
+
+def test_a_pool_worker_runs_its_math_on_one_thread_as_the_child_does():
+    """A batch worker sets the math libraries' threads before it imports numpy: the reference
+    is timed on one thread, as the student's code runs in the child, and no thread pool spins
+    beside the grading."""
+    probe = (
+        "import os, sys\n"
+        "from grader.core import batch\n"
+        "from grader.runner.sandbox import Protections\n"
+        "assert 'numpy' not in sys.modules\n"
+        "batch._init_worker(Protections(root=False, bubblewrap=False, namespaces=False))\n"
+        "import numpy\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])\n"
+    )
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "8", "OMP_NUM_THREADS": "8"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1"]

@@ -160,8 +160,11 @@ def _pool_round(pending: dict[int, GradeRequest], workers: int, arrived: Callabl
 
 
 def _init_worker(protections) -> None:
-    from grader.runner.sandbox import adopt
+    from grader.runner.sandbox import Limits, adopt, math_threads_environment
 
+    # Before numpy is imported here: the reference is timed on one thread as the student's code
+    # is in the child, and no idle thread pool spins beside the grading.
+    os.environ.update(math_threads_environment(Limits().threads))
     interrupts.init_worker()
     adopt(protections)
     atexit.register(_leave_without_teardown)  # registered first: runs after every later handler (the zygotes' clean-up)

@@ -135,8 +135,7 @@ def _scrubbed_environment(home: str, limits: sandbox.Limits) -> dict:
         "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
         **allocator.environment(),  # a speed check times the computation, not page faults
     }
-    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[threads] = str(limits.threads)
+    env.update(sandbox.math_threads_environment(limits.threads))
     if limits.threads > 1:
         # Threads that wait for each other sleep instead of spinning: on a busy machine a spin
         # burns the CPU time a model's budget counts without doing any work.

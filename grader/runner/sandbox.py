@@ -58,6 +58,15 @@ class Limits:
     gpu: bool = False
 
 
+#: What sets the math libraries' thread pools (OpenMP, OpenBLAS, MKL).
+MATH_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def math_threads_environment(threads: int) -> dict[str, str]:
+    """The variables that give a new process's math libraries ``threads`` threads."""
+    return {name: str(threads) for name in MATH_THREAD_VARIABLES}
+
+
 @dataclass(frozen=True)
 class Protections:
     """Which protections this machine allows."""
