@@ -287,4 +287,4 @@ def test_softmax_backward_inputs_unchanged(student, reference):
 def test_softmax_backward_vectorized(student, reference):
     """softmax_backward is vectorized (no Python loop over rows)"""
     x, g = _backward_case((3000, 100), np.float64, -1, "speed")
-    check_vectorized(student, reference.softmax_backward, "softmax_backward", (x, g))
+    check_vectorized(student, reference.softmax_backward, "softmax_backward", (x, g), input_name="softmax-backward-speed")

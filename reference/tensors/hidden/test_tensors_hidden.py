@@ -100,7 +100,7 @@ def test_operation_vectorized(name, student, reference):
            "scalar_multiply": lambda: (2.5, _tensor(("va",), (550, 550), np.float64)),
            "outer_product": lambda: (_tensor(("vu",), (550,), np.float64), _tensor(("vv",), (550,), np.float64)),
            "tensor_product": lambda: (_tensor(("va",), (30, 20), np.float64), _tensor(("vb",), (550,), np.float64))}  # fmt: skip
-    check_vectorized(student, getattr(reference, name), name, big[name]())
+    check_vectorized(student, getattr(reference, name), name, big[name](), input_name=f"{name}-speed")
 
 
 @pytest.mark.task("tensor_sum")
@@ -267,4 +267,4 @@ def test_gradient_descent_dtype_and_inputs(student, reference):
 def test_gradient_descent_vectorized(student, reference):
     """linear_regression_gd is vectorized over examples"""
     X, y = _regression("gd-speed", n=50_000, d=5)
-    check_vectorized(student, reference.linear_regression_gd, "linear_regression_gd", (X, y), {"lr": 0.05, "epochs": 10})
+    check_vectorized(student, reference.linear_regression_gd, "linear_regression_gd", (X, y), {"lr": 0.05, "epochs": 10}, input_name="gd-speed")
