@@ -75,9 +75,10 @@ def tanh(x):
 
 
 def a_plan_for(tmp_path, lesson: str):
-    """The folder of ``lesson``'s reference, graded twice so that this process has a plan."""
+    """The folder of ``lesson``'s reference, graded twice so that this process has a plan
+    that two submissions in a row were both asked."""
     reference = make_submission(tmp_path, lesson, name="reference")
-    for _ in range(2):  # a plan is what two submissions in a row were both asked
+    for _ in range(2):
         grading.run_hidden_checks(GradeRequest(lesson, reference))
     assert len(proxy._PLANS[lesson].requests) > 100
     return reference
@@ -124,3 +125,15 @@ def test_replies_forged_by_student_code_to_calls_sent_ahead_cost_the_submission_
     ahead, alone = grade_both_ways(monkeypatch, "activations", forger)
     assert answered_ahead[0] == 0 and ahead.status == "graded" and ahead.score == ahead.max_score, ahead.message
     assert outcome(ahead) == outcome(alone)
+
+
+def test_a_process_first_grading_makes_the_plan_of_its_second(tmp_path, monkeypatch, answered_ahead):
+    """A batch worker's second submission already gets calls sent ahead (what its first
+    child was asked); the third, what the first two were both asked."""
+    monkeypatch.setattr(proxy, "_PLANS", {})
+    monkeypatch.setattr(proxy, "_LAST_RECORDED", {})
+    reference = make_submission(tmp_path, "losses", name="reference")
+    first = grading.run_hidden_checks(GradeRequest("losses", reference))
+    second = grading.run_hidden_checks(GradeRequest("losses", reference))
+    assert answered_ahead[0] == 0 and answered_ahead[-1] > 100
+    assert outcome(first) == outcome(second)

@@ -63,7 +63,8 @@ class CallPlan:
     """The requests a submission's child got from its start up to the first one that needs the
     child to itself (a timed call, a stored input, a call under another time limit).
 
-    A plan is what the last two submissions' children were both asked first. The next child of
+    A plan is what the first submission's child was asked, then what the last two submissions'
+    children were both asked first (a failure makes the checks ask different things). The next child of
     the same kind (``plan_key``) is sent the whole plan in one message as soon as it has
     imported the student's code; each request the checks then make is answered from there
     while it is the plan's next one (the same JSON, arrays equal byte for byte), so the checks
@@ -379,15 +380,15 @@ class IsolatedSubmission:
             self._recording.append(PlannedRequest(text, request, list(blobs)))  # encoding copied the arrays
 
     def _publish_plan(self) -> None:
-        """Make what this child was asked the next plan: the part it shares with what the
-        previous child was asked (checks that carry on after a failure ask different things of
-        different submissions; a submission alone never makes a plan)."""
+        """Make what this child was asked the next plan: all of it for the first child of its
+        kind in this process, then the part it shares with what the previous child was asked
+        (checks that carry on after a failure ask different things of different submissions)."""
         recorded, seconds, self._recording = self._recording, self._recorded_seconds, None
         if not recorded or self.plan_key is None:
             return
-        previous, _ = _LAST_RECORDED.get(self.plan_key, ([], 0.0))
+        previous = _LAST_RECORDED.get(self.plan_key)
         _LAST_RECORDED[self.plan_key] = (recorded, seconds)
-        shared = _shared_start(previous, recorded)
+        shared = len(recorded) if previous is None else _shared_start(previous[0], recorded)
         current = _PLANS.get(self.plan_key)
         if current is not None and len(current.requests) == shared and all(a is b for a, b in zip(current.requests, recorded)):
             return  # the plan itself, answered in full: keep it (and how long it took)
