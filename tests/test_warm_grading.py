@@ -206,3 +206,22 @@ def test_probes_started_ahead_are_used_once_and_never_outlive_their_block(monkey
         assert sandbox.detect() == sandbox.Protections(False, False, False)  # probed again, not the dropped answer
     finally:
         sandbox.detect.cache_clear()
+
+
+def test_the_namespace_probe_runs_only_where_bubblewrap_does_not_confine(monkeypatch):
+    """Where bubblewrap works the child's own namespaces are never used, so their probe (a
+    process importing numpy) is left out; without bubblewrap they are probed."""
+    from grader.runner import sandbox
+
+    asked: list[str] = []
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "_bubblewrap_works", lambda: asked.append("bubblewrap") or True)
+    monkeypatch.setattr(sandbox, "_namespaces_work", lambda: asked.append("namespaces") or True)
+    monkeypatch.setenv("GRADER_SANDBOX", "auto")
+    assert sandbox._probe() == sandbox.Protections(root=True, bubblewrap=True, namespaces=False)
+    assert asked == ["bubblewrap"]
+    monkeypatch.setattr(sandbox, "_bubblewrap_works", lambda: asked.append("bubblewrap") or False)
+    assert sandbox._probe() == sandbox.Protections(root=True, bubblewrap=False, namespaces=True)
+    monkeypatch.setenv("GRADER_SANDBOX", "no-bwrap")
+    asked.clear()
+    assert sandbox._probe().namespaces and asked == ["namespaces"]
