@@ -56,8 +56,9 @@ def run_hidden_checks(request: GradeRequest) -> GradingResult:
         return GradingResult.grader_error(lesson.id, request.source, f"{problem}; then grade again", request.student)
     collector = ResultCollector(request, isolate=True, files=files)
     # The checks' own output and warnings are nobody's to read (the student's code runs in the
-    # child, which reports its warnings itself): no capture and no warnings plugin per test.
-    options = ("-s", "-p", "no:warnings")
+    # child, which reports its warnings itself): neither the capture plugin (its wrappers cost
+    # every test's set-up, call and teardown, even with -s) nor the warnings plugin.
+    options = ("-p", "no:capture", "-p", "no:warnings")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
