@@ -344,7 +344,7 @@ class IsolatedSubmission:
             protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
             ready, _, _ = select.select([self._reply_stream()], [], [], budget)
             if not ready:
-                _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until two children agree again
+                _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until a later child's requests make a plan again
                 return None
             return _answers_ahead(*protocol.read_message(self._reply_stream()), len(plan.requests))
         except (OSError, ValueError, TypeError, KeyError, EOFError, RecursionError, protocol.ProtocolError):

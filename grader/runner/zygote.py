@@ -9,8 +9,8 @@ namespace, resource limits, its own unprivileged user, no new privileges) before
 student's modules from ``slot/submission``, refilled with a fresh copy of each submission.
 
 Nothing of one submission reaches the next: the zygote never runs student code; it is handed
-back (:func:`release`) only once every process of the child's user is killed and what it left
-in the scratch folders is removed; the slot's submission folder is then replaced. Used only where children run as
+back (:func:`release`) only once every process of the child's user is killed (its children share
+the zygote's sandbox, whose ``/tmp`` and ``/dev/shm`` they cannot write); the slot's submission folder is then replaced. Used only where children run as
 their own user (the grader is root); ``$GRADER_ZYGOTE=0`` turns warm starts off.
 """
 
