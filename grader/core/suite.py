@@ -31,8 +31,9 @@ def _pending() -> list:
 def after_each_run(callback) -> None:
     """Call ``callback()`` once after the grading now running in this thread (what it computed
     is saved then)."""
-    if callback not in _pending():
-        _pending().append(callback)
+    pending = _pending()
+    if callback not in pending:
+        pending.append(callback)
 
 
 def run_after_callbacks() -> None:

@@ -85,7 +85,7 @@ class CallPlan:
 #: This process's plans, by ``plan_key`` (a lesson's hidden checks make the same calls for every submission).
 _PLANS: dict[str, CallPlan] = {}
 #: What the last child of each ``plan_key`` was asked, and how long it took.
-_LAST_RECORDED: dict[str, tuple[list[PlannedRequest], float]] = {}
+_LAST_RECORDED: dict[str, list[PlannedRequest]] = {}
 
 
 def _shared_start(one: list[PlannedRequest], other: list[PlannedRequest]) -> int:
@@ -387,8 +387,8 @@ class IsolatedSubmission:
         if not recorded or self.plan_key is None:
             return
         previous = _LAST_RECORDED.get(self.plan_key)
-        _LAST_RECORDED[self.plan_key] = (recorded, seconds)
-        shared = len(recorded) if previous is None else _shared_start(previous[0], recorded)
+        _LAST_RECORDED[self.plan_key] = recorded
+        shared = len(recorded) if previous is None else _shared_start(previous, recorded)
         current = _PLANS.get(self.plan_key)
         if current is not None and len(current.requests) == shared and all(a is b for a, b in zip(current.requests, recorded)):
             return  # the plan itself, answered in full: keep it (and how long it took)

@@ -29,7 +29,6 @@ import site
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -123,16 +122,10 @@ def probing_ahead():
     if _ADOPTED or _PROBING or detect.cache_info().currsize:
         yield
         return
-    probing: concurrent.futures.Future = concurrent.futures.Future()
-
-    def probe() -> None:
-        try:
-            probing.set_result(_probe())
-        except BaseException as error:  # noqa: BLE001 - detect() raises it in the caller's thread
-            probing.set_exception(error)
-
+    background = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-probes")
+    probing = background.submit(_probe)  # its exception is raised by detect(), in the caller's thread
+    background.shutdown(wait=False)  # the thread ends with the probes (joined at exit: no probe folder is left)
     _PROBING.append(probing)
-    threading.Thread(target=probe, name="grader-probes", daemon=True).start()
     try:
         yield
     finally:
