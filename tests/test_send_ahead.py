@@ -13,6 +13,7 @@ from grader.api import GradeRequest
 from grader.core import grading
 from grader.core.session import SEND_AHEAD_ENV, plan_key
 from grader.course.catalogue import get_lesson
+from grader.course.paths import assignment_dir
 from grader.runner import proxy
 
 
@@ -129,7 +130,7 @@ def test_replies_forged_by_student_code_to_calls_sent_ahead_cost_the_submission_
 
 def test_a_process_first_grading_makes_the_plan_of_its_second(tmp_path, monkeypatch, answered_ahead):
     """A batch worker's second submission already gets calls sent ahead (what its first
-    child was asked); the third, what the first two were both asked."""
+    child was asked); the next ones, what the last two were asked."""
     monkeypatch.setattr(proxy, "_PLANS", {})
     monkeypatch.setattr(proxy, "_LAST_RECORDED", {})
     reference = make_submission(tmp_path, "losses", name="reference")
@@ -137,3 +138,21 @@ def test_a_process_first_grading_makes_the_plan_of_its_second(tmp_path, monkeypa
     second = grading.run_hidden_checks(GradeRequest("losses", reference))
     assert answered_ahead[0] == 0 and answered_ahead[-1] > 100
     assert outcome(first) == outcome(second)
+
+
+def test_a_check_failing_early_leaves_the_rest_of_the_plan_to_the_other_checks(tmp_path, monkeypatch, answered_ahead):
+    """A bug in the first function graded stops its checks at their first call; every other
+    check's calls are still answered from the plan, whatever their order, and the submission
+    after it gets the whole plan again (the stub in between asked less)."""
+    reference = a_plan_for(tmp_path, "losses")
+    planned = len(proxy._PLANS["losses"].requests)
+    buggy = make_submission(tmp_path, "losses", lambda source: source.replace("return float(np.mean((y_true - y_pred) ** 2))", "return float(np.sum((y_true - y_pred) ** 2))"), name="mse-bug")
+    answered_ahead.clear()
+    ahead, alone = grade_both_ways(monkeypatch, "losses", buggy)
+    assert outcome(ahead) == outcome(alone)
+    assert any(test.status != "passed" and test.task == "mse" for test in ahead.tests)
+    assert answered_ahead[0] > planned - 10, f"{answered_ahead[0]} of {planned} planned requests answered ahead"
+    answered_ahead.clear()
+    grading.run_hidden_checks(GradeRequest("losses", assignment_dir("losses")))
+    after = grading.run_hidden_checks(GradeRequest("losses", reference))
+    assert after.score == after.max_score and answered_ahead[-1] >= planned - 10, answered_ahead

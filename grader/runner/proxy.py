@@ -60,42 +60,64 @@ class PlannedRequest:
 
 @dataclass
 class CallPlan:
-    """The requests a submission's child got from its start up to the first one that needs the
-    child to itself (a timed call, a stored input, a call under another time limit).
+    """The requests that the checks of a kind of submission (``plan_key``) may send ahead of
+    time: every call of theirs that nobody times, under the usual time limit, with no input
+    stored in the child (a timed call, a stored input or a call under another limit needs the
+    child to itself, at its own moment).
 
-    A plan is what the first submission's child was asked, then what the last two submissions'
-    children were both asked first (a failure makes the checks ask different things). The next child of
-    the same kind (``plan_key``) is sent the whole plan in one message as soon as it has
-    imported the student's code; each request the checks then make is answered from there
-    while it is the plan's next one (the same JSON, arrays equal byte for byte), so the checks
-    see the replies the child would have given one call at a time, in the same order. At the
-    first request that differs the rest of the plan is dropped and every call goes as usual:
-    the child has then run the rest of the plan as well, which changes nothing for functions
-    whose results depend on their arguments alone (what ``plan_key`` is given for: lessons of
-    plain functions, never objects kept in the child). A child that crashes or runs past its
-    time on the plan is replaced by a fresh one and every call goes as usual, so a crash or a
-    timeout is charged to the call that causes it, with its usual message; a plan that ran past
-    its time is dropped."""
+    A plan is what the last two submissions' children of that kind were asked, as a multiset
+    (a request asked twice is planned twice): the first child's requests, then each child's
+    with those of the one before that it was not asked (a failing check stops early and asks
+    less; the next submission may ask more again). The next child of the same kind is sent the
+    whole plan in one message as soon as it has imported the student's code. Each request the
+    checks then make is answered from there when the plan holds it (the same JSON, arrays
+    equal byte for byte) and its reply is unused, whatever the order; any other request goes
+    to the child as usual. The checks thus see the replies that the child would have given
+    one call at a time, for functions whose results depend on their arguments alone (what
+    ``plan_key`` is given for: lessons of plain functions, never objects kept in the child).
+    A child that crashes or runs past its time on the plan is replaced by a fresh one and every
+    call goes as usual, so a crash or a timeout is charged to the call that causes it, with
+    its usual message; a plan that ran past its time is dropped."""
 
     requests: list[PlannedRequest]
     #: How long the child took over the whole plan last time (sent ahead, or call by call).
     seconds: float = 0.0
+    #: Where each request's JSON is in :attr:`requests`.
+    places: dict[str, list[int]] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.places = {}
+        for index, planned in enumerate(self.requests):
+            self.places.setdefault(planned.text, []).append(index)
+
+    def find(self, text: str, blobs: list, used: set[int]) -> int | None:
+        """The place of an unused request of this plan that is ``text`` with ``blobs``."""
+        for index in self.places.get(text, ()):
+            if index not in used and _same_arrays(self.requests[index].blobs, blobs):
+                return index
+        return None
 
 
 #: This process's plans, by ``plan_key`` (a lesson's hidden checks make the same calls for every submission).
 _PLANS: dict[str, CallPlan] = {}
 #: What the last child of each ``plan_key`` was asked, and how long it took.
-_LAST_RECORDED: dict[str, list[PlannedRequest]] = {}
+_LAST_RECORDED: dict[str, tuple[list[PlannedRequest], float]] = {}
 
 
-def _shared_start(one: list[PlannedRequest], other: list[PlannedRequest]) -> int:
-    """How many requests the two lists begin with in common."""
-    count = 0
-    for a, b in zip(one, other):
-        if a is not b and (a.text != b.text or not _same_arrays(a.blobs, b.blobs)):
-            break
-        count += 1
-    return count
+def _with_extras(latest: list[PlannedRequest], previous: list[PlannedRequest]) -> list[PlannedRequest]:
+    """``latest``, then each request of ``previous`` that ``latest`` does not hold as often."""
+    unmatched: dict[str, list[PlannedRequest]] = {}
+    for planned in latest:
+        unmatched.setdefault(planned.text, []).append(planned)
+    extras = []
+    for planned in previous:
+        candidates = unmatched.get(planned.text, [])
+        match = next((i for i, other in enumerate(candidates) if other is planned or _same_arrays(other.blobs, planned.blobs)), None)
+        if match is None:
+            extras.append(planned)
+        else:
+            del candidates[match]
+    return latest + extras
 
 
 def _request_text(request: dict) -> str:
@@ -216,7 +238,7 @@ class IsolatedSubmission:
         self._recording: list[PlannedRequest] | None = [] if self.plan_key else None
         self._ahead_due = self.plan_key is not None
         self._ahead: tuple[CallPlan, list] | None = None
-        self._ahead_next = 0
+        self._ahead_used: set[int] = set()
         self._started_before = False
         self._in_exchange = False
         self._recorded_seconds = 0.0
@@ -320,7 +342,7 @@ class IsolatedSubmission:
         answers = self._plan_answers(plan)
         if answers is not None:
             plan.seconds = time.perf_counter() - started
-            self._ahead, self._ahead_next = (plan, answers), 0
+            self._ahead, self._ahead_used = (plan, answers), set()
         else:
             # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and every
             # call as usual, so that it is charged to the call that causes it.
@@ -350,52 +372,40 @@ class IsolatedSubmission:
         except (OSError, ValueError, TypeError, KeyError, EOFError, RecursionError, protocol.ProtocolError):
             return None
 
-    def _answer_ahead(self, request: dict, text: str | None, blobs: list) -> tuple[dict, list] | None:
-        """The reply sent ahead for ``request`` (``text``: its JSON, None when it may not go
-        ahead) if it is the plan's next one; else None, and the rest of the plan is dropped."""
-        if self._ahead is None:
+    def _answer_ahead(self, text: str | None, blobs: list) -> tuple[dict, list] | None:
+        """The unused reply sent ahead for the request ``text`` with ``blobs`` (None when it may
+        not go ahead, or the plan does not hold it)."""
+        if self._ahead is None or text is None:
             return None
         plan, answers = self._ahead
-        planned = plan.requests[self._ahead_next]
-        if text is None or planned.text != text or not _same_arrays(planned.blobs, blobs):
-            self._ahead = None
+        index = plan.find(text, blobs, self._ahead_used)
+        if index is None:
             return None
-        answer = answers[self._ahead_next]
-        self._ahead_next += 1
+        self._ahead_used.add(index)
         self.answered_ahead += 1
-        if self._ahead_next == len(answers):
-            self._ahead = None
         if self._recording is not None:
-            self._recording.append(planned)
-        return answer
+            self._recording.append(plan.requests[index])
+        return answers[index]
 
     def _record(self, request: dict, text: str | None, blobs: list) -> None:
-        """Add ``request`` to the plan being recorded, or end the plan at a request that cannot
-        be sent ahead (``text`` None)."""
-        if self._recording is None:
-            return
-        if text is None:
-            self._publish_plan()
-        else:
+        """Add ``request`` to what this child is asked (a request that cannot go ahead, ``text``
+        None, is left out)."""
+        if self._recording is not None and text is not None:
             self._recording.append(PlannedRequest(text, request, list(blobs)))  # encoding copied the arrays
 
     def _publish_plan(self) -> None:
-        """Make what this child was asked the next plan: all of it for the first child of its
-        kind in this process, then the part it shares with what the previous child was asked
-        (checks that carry on after a failure ask different things of different submissions)."""
+        """Make what this child was asked, with what the previous child of its kind was asked
+        and this one was not, the next plan (see :class:`CallPlan`)."""
         recorded, seconds, self._recording = self._recording, self._recorded_seconds, None
         if not recorded or self.plan_key is None:
             return
-        previous = _LAST_RECORDED.get(self.plan_key)
-        _LAST_RECORDED[self.plan_key] = recorded
-        shared = len(recorded) if previous is None else _shared_start(previous, recorded)
+        previous, previous_seconds = _LAST_RECORDED.get(self.plan_key, ([], 0.0))
+        _LAST_RECORDED[self.plan_key] = (recorded, seconds)
         current = _PLANS.get(self.plan_key)
-        if current is not None and len(current.requests) == shared and all(a is b for a, b in zip(current.requests, recorded)):
-            return  # the plan itself, answered in full: keep it (and how long it took)
-        if shared:
-            _PLANS[self.plan_key] = CallPlan(recorded[:shared], seconds)
-        else:
-            _PLANS.pop(self.plan_key, None)
+        requests = _with_extras(recorded, previous)
+        if current is not None and len(current.requests) == len(requests) and all(a is b for a, b in zip(current.requests, requests)):
+            return  # the plan itself again: keep it (and how long it took)
+        _PLANS[self.plan_key] = CallPlan(requests, seconds + previous_seconds)
 
     def _can_go_ahead(self, request: dict) -> bool:
         """Whether ``request`` may be sent ahead of time: a call or a batch of steps, under the
@@ -621,11 +631,13 @@ class IsolatedSubmission:
         recording = False
         if self._ahead is not None or self._recording is not None:
             text = _request_text(request) if self._can_go_ahead(request) else None
-            answer = self._answer_ahead(request, text, blobs)
+            if text is not None and '"__stored__"' in text:
+                text = None  # a value stored in this child: not in the next one when the plan goes
+            answer = self._answer_ahead(text, blobs)
             if answer is not None:
                 return answer
             self._record(request, text, blobs)
-            recording = self._recording is not None
+            recording = self._recording is not None and text is not None
         self._in_exchange = True
         started = time.perf_counter()
         try:
