@@ -14,7 +14,7 @@ from grader.core import grading
 from grader.core.session import SEND_AHEAD_ENV, plan_key
 from grader.course.catalogue import get_lesson
 from grader.course.paths import assignment_dir
-from grader.runner import proxy
+from grader.runner import protocol, proxy, zygote
 
 
 @pytest.fixture
@@ -156,3 +156,24 @@ def test_a_check_failing_early_leaves_the_rest_of_the_plan_to_the_other_checks(t
     grading.run_hidden_checks(GradeRequest("losses", assignment_dir("losses")))
     after = grading.run_hidden_checks(GradeRequest("losses", reference))
     assert after.score == after.max_score and answered_ahead[-1] >= planned - 10, answered_ahead
+
+
+def test_a_zygote_keeps_the_plan_for_the_children_it_forks(tmp_path, monkeypatch, answered_ahead):
+    """Where children are forked from a zygote, it keeps the plan: a child is sent only
+    ``many`` with ``kept``, not the plan's requests and arrays, and grades the same."""
+    if not zygote.enabled():
+        pytest.skip("warm starts need children that run as their own user in a sandbox (root, with bubblewrap or namespaces)")
+    reference = a_plan_for(tmp_path, "losses")
+    sent = []
+    original = protocol.write_message
+
+    def write_message(stream, header, blobs):
+        if header.get("op") == "many":
+            sent.append(("kept" if header.get("kept") else "requests", len(blobs)))
+        original(stream, header, blobs)
+
+    monkeypatch.setattr(protocol, "write_message", write_message)
+    answered_ahead.clear()
+    result = grading.run_hidden_checks(GradeRequest("losses", reference))
+    assert sent == [("kept", 0)], sent
+    assert result.score == result.max_score and answered_ahead[-1] > 100

@@ -53,9 +53,9 @@ def pytest_args(targets: list[Path], ini: Path | None, extra_args=()) -> list[st
     args = [str(target) for target in targets]
     args += ["-p", "no:terminal", "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # Unraisable and thread exceptions are reported by plugins that run gc.collect() per
-    # session, and log capture wraps every test phase: a grading has no use for them, and a
-    # batch pays them for every submission.
-    args += ["-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging"]
+    # session, log capture wraps every test phase, and --setup-only/--setup-plan wrap every
+    # fixture's set-up: a grading has no use for them, and a batch pays them for every submission.
+    args += ["-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-p", "no:setuponly", "-p", "no:setupplan"]
     if ini is not None:
         args += ["-c", str(ini), "--rootdir", str(ini.parent)]
     return args + list(extra_args)

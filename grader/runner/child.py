@@ -30,6 +30,8 @@ import numpy as np  # noqa: E402
 MAX_TEXT = 2000
 SUBMISSION_DIR = os.getcwd()
 STORE: dict = {}
+#: The call plan a zygote keeps for its children: ``(requests, blobs)`` of a ``many`` message.
+PLAN: tuple = ([], [])
 MAIN_PID = os.getpid()
 OWN_USER = None  # the user id of this child alone, once it has dropped to it
 
@@ -450,7 +452,8 @@ def serve(inbox, outbox, options: dict, names: list) -> None:
             STORE[str(request["key"])] = protocol.decode(request["value"], blobs)
             reply: dict[str, Any] = {"ok": True}
         elif request.get("op") == "many":
-            reply = run_many(modules, request["requests"], blobs, out_blobs)
+            requests, blobs = PLAN if request.get("kept") else (request["requests"], blobs)
+            reply = run_many(modules, requests, blobs, out_blobs)
         else:
             reply = run_request(modules, request, blobs, out_blobs)
         if os.getpid() != MAIN_PID:
@@ -466,8 +469,11 @@ def zygote(control_fd: int, options: dict) -> None:
     the ``preload`` modules imported. Requests (JSON, on a ``SOCK_SEQPACKET`` socket):
     ``fork`` with the child's pipe ends attached (answer: its pid here); ``store`` with a pipe
     attached that carries a protocol ``store`` message (the value is kept for every child forked
-    later); ``status`` of a forked pid (answer: its exit code once it has ended, or null).
+    later), or a call plan (``plan``: the requests of a ``many`` message, which the children
+    forked later run when asked for ``many`` with ``kept``); ``status`` of a forked pid (answer:
+    its exit code once it has ended, or null).
     """
+    global PLAN
     import signal
     import socket
 
@@ -475,6 +481,8 @@ def zygote(control_fd: int, options: dict) -> None:
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.geteuid() == 0 and options.get("unshare"):
         _private_root(options)
+    import numpy.random  # noqa: F401 - every forked child reseeds it: numpy imports it lazily, 15 ms of each child's CPU
+
     for name in options.get("preload", []):
         try:
             __import__(name)
@@ -518,7 +526,12 @@ def zygote(control_fd: int, options: dict) -> None:
             with os.fdopen(fds.pop(), "rb") as inbox:  # closes the descriptor
                 try:
                     value, blobs = protocol.read_message(inbox)
-                    STORE[str(value["key"])] = protocol.decode(value["value"], blobs)
+                    if "plan" in value:
+                        if not isinstance(value["plan"], list):
+                            raise KeyError("plan")
+                        PLAN = (value["plan"], blobs)
+                    else:
+                        STORE[str(value["key"])] = protocol.decode(value["value"], blobs)
                     answer = {"ok": True}
                 except (EOFError, protocol.ProtocolError, KeyError, ValueError):
                     answer = {"error": "bad value"}

@@ -15,6 +15,7 @@ depends on the standard library and numpy alone.
 from __future__ import annotations
 
 import fcntl
+import functools
 import io
 import json
 import math
@@ -185,11 +186,17 @@ def write_message(stream, header: dict, blobs: list) -> None:
             continue
         if not array.flags.c_contiguous:
             array = array.copy(order="C")
-        meta = json.dumps({"d": array.dtype.str, "s": list(array.shape)}).encode()
-        stream.write(b"r" + struct.pack("<H", len(meta)) + meta + struct.pack("<Q", array.nbytes))
+        stream.write(_raw_prefix(array.dtype.str, array.shape) + struct.pack("<Q", array.nbytes))
         if array.nbytes:
             stream.write(array.reshape(-1).view(np.uint8))
     stream.flush()
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_prefix(dtype: str, shape: tuple) -> bytes:
+    """``b"r" | u16 meta length | meta`` of a raw array (a message carries many arrays of few shapes)."""
+    meta = json.dumps({"d": dtype, "s": list(shape)}).encode()
+    return b"r" + struct.pack("<H", len(meta)) + meta
 
 
 def read_message(stream) -> tuple[dict, list]:
@@ -231,8 +238,10 @@ def read_message(stream) -> tuple[dict, list]:
     return header, blobs
 
 
+@functools.lru_cache(maxsize=4096)
 def _described(meta: bytes) -> tuple[np.dtype, tuple]:
-    """The dtype and shape of a raw array; plain dtypes only (no objects, no fields)."""
+    """The dtype and shape of a raw array; plain dtypes only (no objects, no fields). Kept per
+    description (a message carries many arrays of few shapes; what is refused is not kept)."""
     try:
         description = json.loads(meta)
         dtype = np.dtype(str(description["d"]))
@@ -258,7 +267,10 @@ def _read_into(stream, size: int) -> bytearray:
 
 
 def _read_exact(stream, size: int) -> bytes:
-    chunks, left = [], size
+    first = stream.read(size)
+    if len(first) == size:  # a buffered stream reads until it has them all, or the end
+        return first
+    chunks, left = [first], size - len(first)
     while left:
         chunk = stream.read(left)
         if not chunk:

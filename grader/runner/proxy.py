@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 import select
@@ -69,10 +70,11 @@ class CallPlan:
     (a request asked twice is planned twice): the first child's requests, then each child's
     with those of the one before that it was not asked (a failing check stops early and asks
     less; the next submission may ask more again). The next child of the same kind is sent the
-    whole plan in one message as soon as it has imported the student's code. Each request the
-    checks then make is answered from there when the plan holds it (the same JSON, arrays
-    equal byte for byte) and its reply is unused, whatever the order; any other request goes
-    to the child as usual. The checks thus see the replies that the child would have given
+    whole plan in one message as soon as it has imported the student's code (a child forked by a
+    zygote that keeps the plan, :meth:`grader.runner.zygote.Zygote.keep_plan`, has it already and
+    is only told to run it). Each request the checks then make is answered from there when the
+    plan holds it (the same JSON, arrays equal byte for byte) and its reply is unused, whatever
+    the order; any other request goes to the child as usual. The checks thus see the replies that the child would have given
     one call at a time, for functions whose results depend on their arguments alone (what
     ``plan_key`` is given for: lessons of plain functions, never objects kept in the child).
     A child that crashes or runs past its time on the plan is replaced by a fresh one and every
@@ -84,11 +86,23 @@ class CallPlan:
     seconds: float = 0.0
     #: Where each request's JSON is in :attr:`requests`.
     places: dict[str, list[int]] = field(init=False, repr=False)
+    #: This plan among this process's (a zygote that keeps it says so by this number).
+    number: int = field(init=False)
 
     def __post_init__(self):
         self.places = {}
         for index, planned in enumerate(self.requests):
             self.places.setdefault(planned.text, []).append(index)
+        self.number = next(_PLAN_NUMBERS)
+
+    def message(self) -> tuple[list[dict], list]:
+        """The requests of the ``many`` message that sends this plan, and their arrays."""
+        requests: list[dict] = []
+        blobs: list = []
+        for planned in self.requests:
+            requests.append({"request": planned.request, "blobs": [len(blobs), len(planned.blobs)]})
+            blobs.extend(planned.blobs)
+        return requests, blobs
 
     def find(self, text: str, blobs: list, used: set[int]) -> int | None:
         """The place of an unused request of this plan that is ``text`` with ``blobs``."""
@@ -98,6 +112,7 @@ class CallPlan:
         return None
 
 
+_PLAN_NUMBERS = itertools.count(1)
 #: This process's plans, by ``plan_key`` (a lesson's hidden checks make the same calls for every submission).
 _PLANS: dict[str, CallPlan] = {}
 #: What the last child of each ``plan_key`` was asked, and how long it took.
@@ -213,6 +228,8 @@ class IsolatedSubmission:
         self._zygote: zygote.Zygote | None = None
         self._forked_pid: int | None = None
         self._inherited: set[str] = set()
+        #: The number of the call plan this child inherited from its zygote.
+        self._kept_plan: int | None = None
         self.secrets = tuple(str(s) for s in secrets)
         self.handles = handles
         self.limits = limits or sandbox.Limits()
@@ -261,7 +278,7 @@ class IsolatedSubmission:
         self._started_before = True
         _LIVE.add(self)
         self._cpu_pid = None
-        self._stored, self._inherited = set(), set()
+        self._stored, self._inherited, self._kept_plan = set(), set(), None
         self.import_status = {}
         self._uid = sandbox.allocate_uid() if sandbox.detect().drop_user else None
         if self.warm_start and self._uid is not None:
@@ -270,6 +287,7 @@ class IsolatedSubmission:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
                     self._inherited = set(self._zygote.stored)
+                    self._kept_plan = self._zygote.plan_number
                     self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.files, self.modules, options, self._uid)
                 except zygote.ZygoteFailed:
                     self._zygote = None
@@ -356,14 +374,13 @@ class IsolatedSubmission:
     def _plan_answers(self, plan: CallPlan) -> list[tuple[dict, list]] | None:
         """The child's replies to ``plan`` sent in one message, or None when it ended, ran out
         of time (the plan is then dropped) or sent anything malformed."""
-        requests: list[dict] = []
-        blobs: list = []
-        for planned in plan.requests:
-            requests.append({"request": planned.request, "blobs": [len(blobs), len(planned.blobs)]})
-            blobs.extend(planned.blobs)
         budget = min(self.call_timeout_s, max(AHEAD_MIN_S, AHEAD_FACTOR * plan.seconds))
         try:
-            protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
+            if self._kept_plan == plan.number:  # the zygote kept it: the child has it already
+                protocol.write_message(self._to_child, {"op": "many", "kept": True}, [])
+            else:
+                requests, blobs = plan.message()
+                protocol.write_message(self._to_child, {"op": "many", "requests": requests}, blobs)
             ready, _, _ = select.select([self._reply_stream()], [], [], budget)
             if not ready:
                 _PLANS.pop(self.plan_key or "", None)  # too slow to go ahead: calls go alone until a later child's requests make a plan again
@@ -401,11 +418,13 @@ class IsolatedSubmission:
             return
         previous, previous_seconds = _LAST_RECORDED.get(self.plan_key, ([], 0.0))
         _LAST_RECORDED[self.plan_key] = (recorded, seconds)
-        current = _PLANS.get(self.plan_key)
+        plan = _PLANS.get(self.plan_key)
         requests = _with_extras(recorded, previous)
-        if current is not None and len(current.requests) == len(requests) and all(a is b for a, b in zip(current.requests, requests)):
-            return  # the plan itself again: keep it (and how long it took)
-        _PLANS[self.plan_key] = CallPlan(requests, seconds + previous_seconds)
+        if plan is None or sorted(map(id, plan.requests)) != sorted(map(id, requests)):
+            plan = _PLANS[self.plan_key] = CallPlan(requests, seconds + previous_seconds)
+        # else the same requests again: the plan stays (and how long it took, and the zygote's copy)
+        if self._zygote is not None and self._zygote.plan_number != plan.number:
+            self._zygote.keep_plan(plan.number, *plan.message())
 
     def _can_go_ahead(self, request: dict) -> bool:
         """Whether ``request`` may be sent ahead of time: a call or a batch of steps, under the

@@ -44,6 +44,8 @@ class Zygote:
         self.owner = os.getpid()
         self.busy = False
         self.stored: set[str] = set()
+        #: The number of the call plan this zygote keeps for its children (:meth:`keep_plan`).
+        self.plan_number: int | None = None
         self.broken = False
         self.slot = scratch.make_folder("slot")
         (self.slot / "submission").mkdir()
@@ -67,6 +69,18 @@ class Zygote:
     def store(self, request: dict, blobs: list) -> None:
         """Keep a named value (a ``store`` request of the protocol) for the children forked
         from now on; on failure they are simply sent it again."""
+        if self._send_to_keep(request, blobs):
+            self.stored.add(str(request["key"]))
+
+    def keep_plan(self, number: int, requests: list, blobs: list) -> None:
+        """Keep the call plan ``number`` (the ``requests`` of a ``many`` message, with their
+        arrays) for the children forked from now on: they are then sent only ``many`` with
+        ``kept`` (see :class:`grader.runner.proxy.CallPlan`); on failure they are sent the plan."""
+        self.plan_number = None
+        if self._send_to_keep({"plan": requests}, blobs):
+            self.plan_number = number
+
+    def _send_to_keep(self, request: dict, blobs: list) -> bool:
         read_end, write_end = protocol.make_pipe()
         writer = threading.Thread(target=_write_and_close, args=(write_end, request, blobs), daemon=True)
         writer.start()
@@ -74,11 +88,11 @@ class Zygote:
             self._ask({"op": "store"}, [read_end], close_on_failure=False)
         except ZygoteFailed:
             self.broken = True  # a late answer would be taken for the next one's
-            return
+            return False
         finally:
             os.close(read_end)
             writer.join(ANSWER_TIMEOUT_S)
-        self.stored.add(str(request["key"]))
+        return True
 
     def alive(self) -> bool:
         return not self.broken and self.process.poll() is None
