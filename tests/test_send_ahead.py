@@ -5,6 +5,7 @@ calls sent ahead is charged to the one call that causes it, with its usual messa
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import make_submission
 from test_collected_suite import outcome, submissions
@@ -77,7 +78,7 @@ def tanh(x):
 
 def a_plan_for(tmp_path, lesson: str):
     """The folder of ``lesson``'s reference, graded twice so that this process has a plan
-    that two submissions in a row were both asked."""
+    (what the two were asked) and, where children are forked, its zygote keeps it."""
     reference = make_submission(tmp_path, lesson, name="reference")
     for _ in range(2):
         grading.run_hidden_checks(GradeRequest(lesson, reference))
@@ -177,3 +178,48 @@ def test_a_zygote_keeps_the_plan_for_the_children_it_forks(tmp_path, monkeypatch
     result = grading.run_hidden_checks(GradeRequest("losses", reference))
     assert sent == [("kept", 0)], sent
     assert result.score == result.max_score and answered_ahead[-1] > 100
+
+
+def _planned(text: str, *arrays) -> proxy.PlannedRequest:
+    return proxy.PlannedRequest(text, {"op": "call", "name": text}, list(arrays))
+
+
+def test_a_plan_is_a_multiset_answered_in_any_order():
+    twice, other = _planned("f(1)"), _planned("g(x)", np.arange(3))
+    plan = proxy.CallPlan([twice, other, _planned("f(1)")])
+    used: set[int] = set()
+    assert plan.find("g(x)", [np.arange(3.0)], used) is None, "the same JSON with other arrays (here another dtype) is another request"
+    assert plan.find("g(x)", [np.arange(3)], used) == 1
+    for _ in range(2):
+        used.add(plan.find("f(1)", [], used))
+    assert used == {0, 2} and plan.find("f(1)", [], used) is None, "a request planned twice answers twice, not a third time"
+
+
+def test_a_new_plan_is_what_the_last_child_was_asked_with_what_the_one_before_asked_more():
+    latest = [_planned("f(1)"), _planned("g(2)")]
+    previous = [latest[0], _planned("f(1)"), _planned("h(3)")]
+    assert [planned.text for planned in proxy._with_extras(latest, previous)] == ["f(1)", "g(2)", "f(1)", "h(3)"]
+
+
+def test_calls_on_inputs_stored_in_the_child_are_never_planned(tmp_path):
+    """A stored input lives in one child; the next one, sent the plan, would not have it."""
+    a_plan_for(tmp_path, "activations")
+    texts = [planned.text for planned in proxy._PLANS["activations"].requests]
+    assert len(texts) > 100 and not any('"__stored__"' in text for text in texts)
+
+
+def test_a_child_started_afresh_when_its_zygote_cannot_fork_holds_nothing_the_zygote_held(tmp_path, monkeypatch):
+    """The zygote keeps the named speed inputs and the plan; a child started the usual way
+    (the zygote failed to fork) is sent both, and the submission loses nothing."""
+    if not zygote.enabled():
+        pytest.skip("warm starts need children that run as their own user in a sandbox (root, with bubblewrap or namespaces)")
+    reference = a_plan_for(tmp_path, "losses")
+
+    def fail(*args, **kwargs):
+        raise zygote.ZygoteFailed("the zygote did not answer")
+
+    monkeypatch.setattr(zygote.Zygote, "fork", fail)
+    for send_ahead in ("0", "1"):  # without a plan, and with one (a child that lacks it is replaced)
+        monkeypatch.setenv(SEND_AHEAD_ENV, send_ahead)
+        result = grading.run_hidden_checks(GradeRequest("losses", reference))
+        assert result.score == result.max_score, [(test.name, test.message) for test in result.tests if test.status != "passed"]

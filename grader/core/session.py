@@ -92,7 +92,9 @@ def plan_key(lesson: Lesson) -> str | None:
     lesson's, for lessons of plain functions. None (every call alone) where the checks keep the
     student's objects in the child (``handles``: a call sent ahead that the checks end up not
     making could change an object's state before the calls that follow) or train models against
-    budgets, and with ``$GRADER_SEND_AHEAD=0``."""
+    budgets, and with ``$GRADER_SEND_AHEAD=0``. A plan's calls run in the child before the checks
+    ask for them, in another order: a lesson whose checks carry state from one call to the next
+    in the child (a helper that seeds a generator for the calls after it) sets ``handles``."""
     if lesson.framework_sized or lesson.handles or os.environ.get(SEND_AHEAD_ENV) == "0":
         return None
     return lesson.id

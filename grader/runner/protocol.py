@@ -238,15 +238,27 @@ def read_message(stream) -> tuple[dict, list]:
     return header, blobs
 
 
-@functools.lru_cache(maxsize=4096)
 def _described(meta: bytes) -> tuple[np.dtype, tuple]:
-    """The dtype and shape of a raw array; plain dtypes only (no objects, no fields). Kept per
-    description (a message carries many arrays of few shapes; what is refused is not kept)."""
+    """The dtype and shape of a raw array; plain dtypes only (no objects, no fields). Short
+    descriptions are read once each (a message carries many arrays of few shapes)."""
+    return _described_short(meta) if len(meta) <= SHORT_DESCRIPTION else _read_description(meta)
+
+
+#: Descriptions up to this many bytes are kept once read (4,096 of them: at most 1 MiB).
+SHORT_DESCRIPTION = 256
+
+
+@functools.lru_cache(maxsize=4096)
+def _described_short(meta: bytes) -> tuple[np.dtype, tuple]:
+    return _read_description(meta)  # what is refused raises, and is not kept
+
+
+def _read_description(meta: bytes) -> tuple[np.dtype, tuple]:
     try:
         description = json.loads(meta)
         dtype = np.dtype(str(description["d"]))
         shape = tuple(description["s"])
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, RecursionError) as error:
         raise ProtocolError(f"bad array description: {error}") from None
     if dtype.hasobject or dtype.fields is not None:
         raise ProtocolError("arrays of Python objects may not cross")
@@ -267,7 +279,7 @@ def _read_into(stream, size: int) -> bytearray:
 
 
 def _read_exact(stream, size: int) -> bytes:
-    first = stream.read(size)
+    first = stream.read(size) or b""
     if len(first) == size:  # a buffered stream reads until it has them all, or the end
         return first
     chunks, left = [first], size - len(first)

@@ -82,7 +82,8 @@ class CallPlan:
     its usual message; a plan that ran past its time is dropped."""
 
     requests: list[PlannedRequest]
-    #: How long the child took over the whole plan last time (sent ahead, or call by call).
+    #: How long the child took over the whole plan last time it was sent ahead; for a new plan,
+    #: how long the two children it comes from took over what they were asked (an upper bound).
     seconds: float = 0.0
     #: Where each request's JSON is in :attr:`requests`.
     places: dict[str, list[int]] = field(init=False, repr=False)
@@ -286,15 +287,16 @@ class IsolatedSubmission:
             if self._zygote is not None:
                 try:
                     options = sandbox.child_options(self._zygote.slot, self.limits, self._uid, self.handles)
-                    self._inherited = set(self._zygote.stored)
-                    self._kept_plan = self._zygote.plan_number
+                    inherited, kept_plan = set(self._zygote.stored), self._zygote.plan_number  # what the fork copies
                     self._forked_pid, to_child_w, from_child_r = self._zygote.fork(self.files, self.modules, options, self._uid)
                 except zygote.ZygoteFailed:
-                    self._zygote = None
+                    zygote.release(self._zygote)  # closed: the next submission starts another
+                    self._zygote = None  # and this child starts afresh, holding nothing the zygote held
                 except BaseException:
                     self._zygote = None  # nothing was started: nothing to stop
                     raise
                 else:
+                    self._inherited, self._kept_plan = inherited, kept_plan
                     self._to_child = os.fdopen(to_child_w, "wb")
                     self._from_child = os.fdopen(from_child_r, "rb")
                     return
@@ -360,6 +362,7 @@ class IsolatedSubmission:
         answers = self._plan_answers(plan)
         if answers is not None:
             plan.seconds = time.perf_counter() - started
+            self._recorded_seconds += plan.seconds  # what this child was asked includes what it ran ahead
             self._ahead, self._ahead_used = (plan, answers), set()
         else:
             # A crash, a hang or a broken reply somewhere in the plan: a fresh child, and every

@@ -81,9 +81,18 @@ class Zygote:
             self.plan_number = number
 
     def _send_to_keep(self, request: dict, blobs: list) -> bool:
-        read_end, write_end = protocol.make_pipe()
+        """Send a protocol message for the zygote to keep; whether it did."""
+        try:
+            read_end, write_end = protocol.make_pipe()
+        except OSError:  # out of descriptors: the children are sent it instead
+            return False
         writer = threading.Thread(target=_write_and_close, args=(write_end, request, blobs), daemon=True)
-        writer.start()
+        try:
+            writer.start()
+        except RuntimeError:  # no thread to be had
+            os.close(read_end)
+            os.close(write_end)
+            return False
         try:
             self._ask({"op": "store"}, [read_end], close_on_failure=False)
         except ZygoteFailed:
