@@ -147,7 +147,8 @@ def test_a_check_failing_early_leaves_the_rest_of_the_plan_to_the_other_checks(t
     after it gets the whole plan again (the stub in between asked less)."""
     reference = a_plan_for(tmp_path, "losses")
     planned = len(proxy._PLANS["losses"].requests)
-    buggy = make_submission(tmp_path, "losses", lambda source: source.replace("return float(np.mean((y_true - y_pred) ** 2))", "return float(np.sum((y_true - y_pred) ** 2))"), name="mse-bug")
+    mean, total = "return float(np.mean((y_true - y_pred) ** 2))", "return float(np.sum((y_true - y_pred) ** 2))"
+    buggy = make_submission(tmp_path, "losses", lambda source: source.replace(mean, total), name="mse-bug")
     answered_ahead.clear()
     ahead, alone = grade_both_ways(monkeypatch, "losses", buggy)
     assert outcome(ahead) == outcome(alone)
