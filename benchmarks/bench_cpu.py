@@ -67,13 +67,13 @@ def measure(lesson_id: str, folders: list[Path]) -> dict:
 def _pids_of(uid: int) -> list[int]:
     """The live processes of user ``uid``."""
     pids = []
-    for entry in os.listdir("/proc"):
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{entry}/status") as status:
                 fields = dict(line.split(":", 1) for line in status if line.startswith(("State:", "Uid:")))
         except (OSError, ValueError):
             continue
-        if entry.isdigit() and int(fields.get("Uid", "-1").split()[0]) == uid and not fields.get("State", "").strip().startswith("Z"):
+        if int(fields.get("Uid", "-1").split()[0]) == uid and not fields.get("State", "").strip().startswith("Z"):
             pids.append(int(entry))
     return pids
 

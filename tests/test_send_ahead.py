@@ -160,11 +160,15 @@ def test_a_check_failing_early_leaves_the_rest_of_the_plan_to_the_other_checks(t
     assert after.score == after.max_score and answered_ahead[-1] >= planned - 10, answered_ahead
 
 
+def _needs_zygotes() -> None:
+    if not zygote.enabled():
+        pytest.skip("warm starts need children that run as their own user in a sandbox (root, with bubblewrap or namespaces)")
+
+
 def test_a_zygote_keeps_the_plan_for_the_children_it_forks(tmp_path, monkeypatch, answered_ahead):
     """Where children are forked from a zygote, it keeps the plan: a child is sent only
     ``many`` with ``kept``, not the plan's requests and arrays, and grades the same."""
-    if not zygote.enabled():
-        pytest.skip("warm starts need children that run as their own user in a sandbox (root, with bubblewrap or namespaces)")
+    _needs_zygotes()
     reference = a_plan_for(tmp_path, "losses")
     sent = []
     original = protocol.write_message
@@ -202,18 +206,23 @@ def test_a_new_plan_is_what_the_last_child_was_asked_with_what_the_one_before_as
     assert [planned.text for planned in proxy._with_extras(latest, previous)] == ["f(1)", "g(2)", "f(1)", "h(3)"]
 
 
-def test_calls_on_inputs_stored_in_the_child_are_never_planned(tmp_path):
+def test_calls_on_inputs_stored_in_the_child_are_never_planned(tmp_path, monkeypatch):
     """A stored input lives in one child; the next one, sent the plan, would not have it."""
-    a_plan_for(tmp_path, "activations")
-    texts = [planned.text for planned in proxy._PLANS["activations"].requests]
-    assert len(texts) > 100 and not any('"__stored__"' in text for text in texts)
+    monkeypatch.setattr(proxy, "_PLANS", {})
+    monkeypatch.setattr(proxy, "_LAST_RECORDED", {})
+    (tmp_path / "twice.py").write_text("def double(x):\n    return x * 2\n")
+    for _ in range(2):
+        with proxy.IsolatedSubmission(tmp_path, ["twice"], plan_key="stored-inputs") as child:
+            stored = child.store(np.arange(3))
+            assert child.call("twice", "double", stored).value.tolist() == [0, 2, 4]
+            assert child.call("twice", "double", 5).value == 10
+    assert [planned.request["args"] for planned in proxy._PLANS["stored-inputs"].requests] == [{"__list__": [5]}]
 
 
 def test_a_child_started_afresh_when_its_zygote_cannot_fork_holds_nothing_the_zygote_held(tmp_path, monkeypatch):
     """The zygote keeps the named speed inputs and the plan; a child started the usual way
     (the zygote failed to fork) is sent both, and the submission loses nothing."""
-    if not zygote.enabled():
-        pytest.skip("warm starts need children that run as their own user in a sandbox (root, with bubblewrap or namespaces)")
+    _needs_zygotes()
     reference = a_plan_for(tmp_path, "losses")
 
     def fail(*args, **kwargs):

@@ -248,11 +248,6 @@ def _described(meta: bytes) -> tuple[np.dtype, tuple]:
 SHORT_DESCRIPTION = 256
 
 
-@functools.lru_cache(maxsize=4096)
-def _described_short(meta: bytes) -> tuple[np.dtype, tuple]:
-    return _read_description(meta)  # what is refused raises, and is not kept
-
-
 def _read_description(meta: bytes) -> tuple[np.dtype, tuple]:
     try:
         description = json.loads(meta)
@@ -265,6 +260,9 @@ def _read_description(meta: bytes) -> tuple[np.dtype, tuple]:
     if len(shape) > 64 or not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError("bad array shape")
     return dtype, shape
+
+
+_described_short = functools.lru_cache(maxsize=4096)(_read_description)  # what is refused raises, and is not kept
 
 
 def _read_into(stream, size: int) -> bytearray:

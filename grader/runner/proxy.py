@@ -74,9 +74,10 @@ class CallPlan:
     zygote that keeps the plan, :meth:`grader.runner.zygote.Zygote.keep_plan`, has it already and
     is only told to run it). Each request the checks then make is answered from there when the
     plan holds it (the same JSON, arrays equal byte for byte) and its reply is unused, whatever
-    the order; any other request goes to the child as usual. The checks thus see the replies that the child would have given
-    one call at a time, for functions whose results depend on their arguments alone (what
-    ``plan_key`` is given for: lessons of plain functions, never objects kept in the child).
+    the order; any other request goes to the child as usual. The checks thus see the replies
+    that the child would have given one call at a time, for functions whose results depend on
+    their arguments alone (what ``plan_key`` is given for: lessons of plain functions, never
+    objects kept in the child).
     A child that crashes or runs past its time on the plan is replaced by a fresh one and every
     call goes as usual, so a crash or a timeout is charged to the call that causes it, with
     its usual message; a plan that ran past its time is dropped."""
@@ -429,15 +430,19 @@ class IsolatedSubmission:
         if self._zygote is not None and self._zygote.plan_number != plan.number:
             self._zygote.keep_plan(plan.number, *plan.message())
 
-    def _can_go_ahead(self, request: dict) -> bool:
-        """Whether ``request`` may be sent ahead of time: a call or a batch of steps, under the
-        usual time limit, whose time nobody measures."""
-        return (
-            request.get("op") in ("call", "batch")
-            and not request.get("discard_result")
-            and self._cpu_limit is None
-            and self.call_timeout_s == self._default_timeout_s
-        )
+    def _plan_text(self, request: dict) -> str | None:
+        """``request``'s JSON where it may be sent ahead of time (a call or a batch of steps,
+        under the usual time limit, whose time nobody measures, on no input stored in this
+        child, which the next child would not have); else None."""
+        if (
+            request.get("op") not in ("call", "batch")
+            or request.get("discard_result")
+            or self._cpu_limit is not None
+            or self.call_timeout_s != self._default_timeout_s
+        ):
+            return None
+        text = _request_text(request)
+        return None if '"__stored__"' in text else text
 
     def stop(self) -> None:
         """Kill the child and its whole process group (every process of its user), and remove
@@ -652,9 +657,7 @@ class IsolatedSubmission:
     def _exchange(self, request: dict, blobs: list, what: str, names=()) -> tuple[dict, list]:
         recording = False
         if self._ahead is not None or self._recording is not None:
-            text = _request_text(request) if self._can_go_ahead(request) else None
-            if text is not None and '"__stored__"' in text:
-                text = None  # a value stored in this child: not in the next one when the plan goes
+            text = self._plan_text(request)
             answer = self._answer_ahead(text, blobs)
             if answer is not None:
                 return answer
